@@ -1,0 +1,68 @@
+# bpfplay: `make serve` builds and serves the playground; `make test` runs every test.
+# Both install what they need (pinned Go modules; Debian's chromium, clang and
+# llvm through apt when missing and we are root).
+
+GO        ?= go
+PORT      ?= 8080
+PREFIX    ?=
+BUILD     := build
+SITE      := $(BUILD)/site
+GOWASM    := GOOS=js GOARCH=wasm
+WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm
+# Fuzz each target briefly in `make test`; longer runs: make fuzz FUZZTIME=5m
+FUZZTIME  ?= 10s
+
+.PHONY: all serve site wasm test test-native test-wasm test-browser fuzz lint deps deps-browser deps-clang bench clean
+
+all: site
+
+deps:
+	$(GO) mod download
+
+# Debian's chromium for the real-browser tests.
+deps-browser:
+	@sh scripts/need.sh chromium /usr/bin/chromium
+
+# Debian's clang and llvm for the real-compiler assembler tests.
+deps-clang:
+	@sh scripts/need.sh "clang llvm" /usr/bin/clang /usr/bin/llvm-objdump
+
+wasm: deps
+	mkdir -p $(SITE)/web
+	$(GOWASM) $(GO) build -trimpath -ldflags='-s -w' -o $(SITE)/web/app.wasm ./wasm
+
+# A static site for any static host; PREFIX=/some/path serves it under that path.
+site: wasm
+	$(GO) run ./wasm -out $(SITE) -prefix '$(PREFIX)'
+
+serve: site
+	@echo "bpfplay: serving http://127.0.0.1:$(PORT)/"
+	$(GO) run ./wasm -serve 127.0.0.1:$(PORT) -out $(SITE)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GOWASM) $(GO) vet ./sim/... ./lessons/... ./web/... ./wasm/...
+
+# Kernel-oracle and real-browser tests fail instead of skipping under make test.
+test: export BPFPLAY_REQUIRE_ORACLE=1
+test: export BPFPLAY_REQUIRE_BROWSER=1
+test: export BPFPLAY_SITE=$(abspath $(SITE))
+test: deps deps-clang deps-browser lint site test-native test-wasm fuzz
+
+test-native:
+	$(GO) test -timeout 40m ./...
+
+# The pure-Go core under GOOS=js in node: the same traces as native.
+test-wasm:
+	PATH="$$PATH:$(WASM_EXEC)" $(GOWASM) $(GO) test -timeout 20m ./sim/... ./lessons/...
+
+fuzz:
+	@sh scripts/fuzz.sh $(FUZZTIME)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./sim/...
+
+clean:
+	rm -rf $(BUILD)
