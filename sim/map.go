@@ -83,6 +83,11 @@ type MapAttr struct {
 	// scenario's seed=N). Nil means random from the World's PRNG, unless
 	// BPF_F_ZERO_SEED asks for 0.
 	Seed *uint32
+	// SpinLock stands in for BTF: the value holds a struct bpf_spin_lock
+	// (4 bytes) at SpinLockOff, which enables BPF_F_LOCK and the
+	// bpf_spin_lock helpers (the scenario's lock=OFF).
+	SpinLock    bool
+	SpinLockOff uint32
 }
 
 // Map is one simulated BPF map: its attributes, its fd permissions and its
@@ -101,6 +106,9 @@ type Map struct {
 	Seed uint32
 	// Inner is the template map of a map-in-map ("inner_map_meta").
 	Inner *Map
+	// SpinLock and SpinLockOff: see MapAttr.
+	SpinLock    bool
+	SpinLockOff uint32
 
 	frozen bool
 	world  *World
@@ -185,7 +193,7 @@ func (m *Map) Lookup(key []byte, flags uint64) ([]byte, Errno) {
 	if !m.readable() {
 		return nil, m.fail("lookup", EPERM, "the fd is write-only (BPF_F_WRONLY)")
 	}
-	if flags&UpdateLock != 0 {
+	if flags&UpdateLock != 0 && !m.SpinLock {
 		return nil, m.fail("lookup", EINVAL, "BPF_F_LOCK but the value has no bpf_spin_lock")
 	}
 	if e := m.checkKey("lookup", key, false); e != OK {

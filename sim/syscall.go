@@ -78,6 +78,7 @@ func (w *World) CreateMap(a MapAttr) (*Map, Errno) {
 	m := &Map{
 		Name: a.Name, Type: a.Type, KeySize: a.KeySize, ValueSize: a.ValueSize,
 		MaxEntries: a.MaxEntries, Flags: a.Flags, MapExtra: a.MapExtra, world: w,
+		SpinLock: a.SpinLock, SpinLockOff: a.SpinLockOff,
 	}
 	switch {
 	case a.Seed != nil:
