@@ -33,11 +33,11 @@ wasm: deps
 
 # A static site for any static host; PREFIX=/some/path serves it under that path.
 site: wasm
-	$(GO) run ./wasm -out $(SITE) -prefix '$(PREFIX)'
+	$(GO) run ./wasm -out $(SITE) -prefix '$(PREFIX)' -wasm-exec '$(WASM_EXEC)/wasm_exec.js'
 
+# Prints the URL it serves on (with the PREFIX the site was written for).
 serve: site
-	@echo "bpfplay: serving http://127.0.0.1:$(PORT)/"
-	$(GO) run ./wasm -serve 127.0.0.1:$(PORT) -out $(SITE)
+	$(GO) run ./wasm -serve 127.0.0.1:$(PORT) -out $(SITE) -prefix '$(PREFIX)'
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

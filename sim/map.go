@@ -211,6 +211,9 @@ func (m *Map) Update(key, value []byte, flags uint64) Errno {
 		}
 		return m.fail("update", EPERM, "the fd is read-only (BPF_F_RDONLY)")
 	}
+	if flags&UpdateLock != 0 && !m.SpinLock {
+		return m.fail("update", EINVAL, "BPF_F_LOCK but the value has no bpf_spin_lock")
+	}
 	if e := m.checkKey("update", key, false); e != OK {
 		return e
 	}
@@ -247,11 +250,17 @@ func (m *Map) GetNextKey(key []byte) ([]byte, Errno) {
 
 // LookupAndDelete is BPF_MAP_LOOKUP_AND_DELETE_ELEM (pop for queue and stack).
 func (m *Map) LookupAndDelete(key []byte, flags uint64) ([]byte, Errno) {
+	if flags&^UpdateLock != 0 {
+		return nil, m.fail("lookup_and_delete", EINVAL, "unknown flags")
+	}
 	if !m.readable() || !m.writable() {
 		return nil, m.fail("lookup_and_delete", EPERM, "needs an fd that may both read and write")
 	}
-	if flags&^UpdateLock != 0 {
-		return nil, m.fail("lookup_and_delete", EINVAL, "unknown flags")
+	if flags != 0 && (m.Type == MapQueue || m.Type == MapStack) {
+		return nil, m.fail("lookup_and_delete", EINVAL, "pop takes no flags")
+	}
+	if flags&UpdateLock != 0 && !m.SpinLock {
+		return nil, m.fail("lookup_and_delete", EINVAL, "BPF_F_LOCK but the value has no bpf_spin_lock")
 	}
 	if e := m.checkKey("lookup_and_delete", key, false); e != OK {
 		return nil, e

@@ -1,0 +1,383 @@
+package lessons
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/bpfplay/bpfplay/sim"
+	"github.com/bpfplay/bpfplay/sim/scenario"
+)
+
+func mustAll(t *testing.T) []*Lesson {
+	t.Helper()
+	all, err := Load()
+	if err != nil {
+		t.Fatalf("loading the embedded lessons: %v", err)
+	}
+	if len(all) == 0 {
+		t.Fatal("no lessons")
+	}
+	return all
+}
+
+// Every lesson exists in every language, with the same note keys, and no
+// text field is present in one language only.
+func TestLessonsLoadInBothLanguages(t *testing.T) {
+	for _, l := range mustAll(t) {
+		if got, ok := Get(l.ID); !ok || got != l {
+			t.Errorf("Get(%q) does not return the lesson", l.ID)
+		}
+		if len(l.Seeds) == 0 || len(l.Topics) == 0 {
+			t.Errorf("%s: no seeds or topics", l.ID)
+		}
+		keys := l.NoteKeys()
+		if len(keys) == 0 {
+			t.Errorf("%s: the scenario has no #: markers", l.ID)
+		}
+		for _, lang := range Languages() {
+			tx := l.Text[lang]
+			if tx == nil {
+				t.Errorf("%s: no %s text", l.ID, lang)
+				continue
+			}
+			for name, v := range map[string]string{"title": tx.Title, "summary": tx.Summary, "intro": tx.Intro, "outro": tx.Outro} {
+				if strings.TrimSpace(v) == "" {
+					t.Errorf("%s/%s: empty %s", l.ID, lang, name)
+				}
+			}
+			if len(tx.Notes) != len(keys) {
+				t.Errorf("%s/%s: %d notes for %d markers", l.ID, lang, len(tx.Notes), len(keys))
+			}
+			for _, k := range keys {
+				if strings.TrimSpace(tx.Notes[k]) == "" {
+					t.Errorf("%s/%s: no note %q", l.ID, lang, k)
+				}
+			}
+		}
+		if len(l.Text) != len(Languages()) {
+			t.Errorf("%s: texts in %d languages, want %d", l.ID, len(l.Text), len(Languages()))
+		}
+	}
+}
+
+// The Chinese text is Chinese and the English text is not.
+func TestLanguagesAreWhatTheySay(t *testing.T) {
+	han := func(s string) bool {
+		for _, r := range s {
+			if r >= 0x4e00 && r <= 0x9fff {
+				return true
+			}
+		}
+		return false
+	}
+	for _, l := range mustAll(t) {
+		zh, en := l.Text["zh-CN"], l.Text["en"]
+		if !han(zh.Title) || !han(zh.Intro) {
+			t.Errorf("%s: the zh-CN title or intro has no Chinese", l.ID)
+		}
+		for k, v := range zh.Notes {
+			if !han(v) {
+				t.Errorf("%s: zh-CN note %q has no Chinese", l.ID, k)
+			}
+		}
+		for k, v := range en.Notes {
+			if han(v) && !strings.Contains(v, "`") && !strings.Contains(v, "§") {
+				t.Errorf("%s: en note %q contains Chinese outside code", l.ID, k)
+			}
+		}
+	}
+}
+
+// Every statement belongs to a note group, and NoteKeyForLine follows the
+// markers.
+func TestNoteKeyForLine(t *testing.T) {
+	for _, l := range mustAll(t) {
+		lines := strings.Split(l.Script, "\n")
+		cur := ""
+		for i, line := range lines {
+			s := strings.TrimSpace(line)
+			if strings.HasPrefix(s, "#:") {
+				cur = strings.TrimSpace(s[2:])
+			}
+			if got := l.NoteKeyForLine(i + 1); got != cur {
+				t.Errorf("%s:%d: NoteKeyForLine = %q, want %q", l.ID, i+1, got, cur)
+			}
+			if s != "" && !strings.HasPrefix(s, "#") && cur == "" {
+				t.Errorf("%s:%d: statement before the first #: marker", l.ID, i+1)
+			}
+		}
+		if l.NoteKeyForLine(0) != "" || l.NoteKeyForLine(len(lines)+5) != "" {
+			t.Errorf("%s: NoteKeyForLine out of range is not empty", l.ID)
+		}
+		for _, k := range l.NoteKeys() {
+			if n := l.MarkerLine(k); n == 0 || l.NoteKeyForLine(n) != k {
+				t.Errorf("%s: MarkerLine(%q) = %d", l.ID, k, n)
+			}
+		}
+	}
+}
+
+func TestNormalizeLang(t *testing.T) {
+	for in, want := range map[string]string{"zh": "zh-CN", "zh-CN": "zh-CN", "zh_cn": "zh-CN", "en": "en", "EN": "en"} {
+		if got, ok := NormalizeLang(in); !ok || got != want {
+			t.Errorf("NormalizeLang(%q) = %q, %v", in, got, ok)
+		}
+	}
+	if _, ok := NormalizeLang("fr"); ok {
+		t.Error("NormalizeLang(fr) is ok")
+	}
+}
+
+func TestParseTextRejects(t *testing.T) {
+	bad := map[string]string{
+		"no front matter": "# hi\n",
+		"raw html":        "---\ntitle: a\nsummary: b\nseeds: x\ntopics: y\n---\nintro <b>bold</b>\n",
+		"bad key":         "---\ntitle: a\nsummary: b\nseeds: x\ntopics: y\n---\nintro\n## Bad Key\nx\n",
+		"dup note":        "---\ntitle: a\nsummary: b\nseeds: x\ntopics: y\n---\nintro\n## a\nx\n## a\ny\n",
+		"no seeds":        "---\ntitle: a\nsummary: b\ntopics: y\n---\nintro\n",
+	}
+	for name, src := range bad {
+		if _, _, err := parseText(src); err == nil {
+			t.Errorf("%s: parseText accepted it", name)
+		}
+	}
+	_, tx, err := parseText("---\ntitle: a\nsummary: b\nseeds: x; y\ntopics: z\n---\nintro `<b>`\n## k\nnote\n```\n## not a heading\n```\n## outro\nbye\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.Notes["k"] == "" || !strings.Contains(tx.Notes["k"], "## not a heading") || tx.Outro != "bye" {
+		t.Errorf("parsed %+v", tx)
+	}
+}
+
+// runLesson parses and runs a lesson's scenario.
+func runLesson(t *testing.T, l *Lesson) *scenario.Trace {
+	t.Helper()
+	s, err := scenario.Parse(l.ID+"/scenario.bpfs", l.Script)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return scenario.Run(s, scenario.Options{})
+}
+
+// Every scenario parses and runs, and every expectation holds.
+func TestScenariosRun(t *testing.T) {
+	for _, l := range mustAll(t) {
+		t.Run(l.ID, func(t *testing.T) {
+			tr := runLesson(t, l)
+			for _, st := range tr.Steps {
+				if st.Err != nil {
+					t.Errorf("%v", st.Err)
+				} else if st.Failed {
+					t.Errorf("line %d: %s: expected %s, got %s", st.Line, st.Text, st.Expect, st.Got)
+				}
+				if key := l.NoteKeyForLine(st.Line); key == "" {
+					t.Errorf("line %d: %s: no note group", st.Line, st.Text)
+				}
+			}
+		})
+	}
+}
+
+// requireClaim finds the statement text in a lesson and checks that it has
+// an expectation, ran, and held.
+func requireClaim(t *testing.T, tr *scenario.Trace, stmt string) {
+	t.Helper()
+	for _, st := range tr.Steps {
+		if st.Text != stmt {
+			continue
+		}
+		switch {
+		case st.Expect == "":
+			t.Errorf("%q has no expectation", stmt)
+		case st.Err != nil:
+			t.Errorf("%q: %v", stmt, st.Err)
+		case st.Failed:
+			t.Errorf("%q: got %s", stmt, st.Got)
+		}
+		return
+	}
+	t.Errorf("no statement %q", stmt)
+}
+
+// The claims named in the issue are asserted by the lessons' expectations.
+func TestClaims(t *testing.T) {
+	claims := map[string][]string{
+		// "key 1 is returned twice": first as the first key, again after
+		// key 2 was deleted mid-walk.
+		"get-next-key": {
+			"next my_map -1 => 1",
+			"delete my_map 2 => OK",
+			"next my_map 2 => 1",
+		},
+		// "keys 1 and 2 were evicted in one batch": one insert into the full
+		// table, and both are gone while 3 and 4 stay.
+		"lru-eviction": {
+			"update conntrack 5 50 => OK",
+			"lookup conntrack 1 => ENOENT",
+			"lookup conntrack 2 => ENOENT",
+			"lookup conntrack 3 => 30",
+			"lookup conntrack 4 => 40",
+		},
+		// "192.168.1.1 matches 192.168.1.0/24".
+		"lpm-match": {
+			"lookup routing_map ip:192.168.1.1/32 => 3",
+			"update routing_map ip:192.168.1.0/24 3 any",
+		},
+		// The 33-call limit and the fall-through on an empty slot.
+		"tail-calls": {
+			"lookup counts 0 => 33",
+			"delete jmp_table 0 => OK",
+		},
+	}
+	for id, stmts := range claims {
+		t.Run(id, func(t *testing.T) {
+			l, ok := Get(id)
+			if !ok {
+				t.Fatalf("no lesson %q", id)
+			}
+			tr := runLesson(t, l)
+			for _, s := range stmts {
+				requireClaim(t, tr, s)
+			}
+		})
+	}
+	// The batch: the two lookups of evicted keys follow the one insert
+	// directly, with no other update in between.
+	l, _ := Get("lru-eviction")
+	var seq []string
+	for _, line := range strings.Split(l.Script, "\n") {
+		if s := strings.TrimSpace(line); strings.HasPrefix(s, "update conntrack") || strings.HasPrefix(s, "lookup conntrack") {
+			seq = append(seq, s)
+		}
+	}
+	want := "update conntrack 5 50 => OK|lookup conntrack 1 => ENOENT|lookup conntrack 2 => ENOENT"
+	if !strings.Contains(strings.Join(seq, "|"), want) {
+		t.Errorf("lru-eviction: the batch eviction is not asserted right after the insert: %q", seq)
+	}
+}
+
+// topics.json lists every map type with a status that matches the
+// simulator, every lesson it names exists, and every lesson and seed
+// section of a lesson is in the index.
+func TestTopicsIndex(t *testing.T) {
+	topics, err := Topics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := mustAll(t)
+	types := map[string]bool{}
+	ids := map[string]bool{}
+	indexed := map[string]bool{}
+	for _, tp := range topics {
+		if ids[tp.ID] {
+			t.Errorf("topic %q listed twice", tp.ID)
+		}
+		ids[tp.ID] = true
+		for _, lang := range Languages() {
+			if strings.TrimSpace(tp.Note[lang]) == "" {
+				t.Errorf("topic %q: no %s note", tp.ID, lang)
+			}
+		}
+		if len(tp.Note) != len(Languages()) {
+			t.Errorf("topic %q: notes in %d languages", tp.ID, len(tp.Note))
+		}
+		for _, id := range tp.Lessons {
+			if _, ok := Get(id); !ok {
+				t.Errorf("topic %q names unknown lesson %q", tp.ID, id)
+			}
+			indexed[id] = true
+		}
+		switch tp.Kind {
+		case "map_type":
+			mt, err := sim.ParseMapType(tp.ID)
+			if err != nil || mt.String() != tp.ID {
+				t.Errorf("topic %q is not a map type name", tp.ID)
+				continue
+			}
+			types[tp.ID] = true
+			switch tp.Status {
+			case StatusSimulated:
+				if !sim.Simulated(mt) {
+					t.Errorf("topics.json says %s is simulated; sim.Simulated says no", tp.ID)
+				}
+				if len(tp.Lessons) == 0 {
+					t.Errorf("simulated map type %s has no lesson", tp.ID)
+				}
+			case StatusNotSimulated:
+				if sim.Simulated(mt) {
+					t.Errorf("topics.json says %s is not simulated; sim.Simulated says it is", tp.ID)
+				}
+			default:
+				t.Errorf("map type %s: bad status %q", tp.ID, tp.Status)
+			}
+		case "seed", "concept":
+			if tp.Status != StatusExplained && tp.Status != StatusNotSimulated && tp.Status != StatusSimulated {
+				t.Errorf("topic %q: bad status %q", tp.ID, tp.Status)
+			}
+		default:
+			t.Errorf("topic %q: bad kind %q", tp.ID, tp.Kind)
+		}
+	}
+	// Every map type the kernel has (1..33) is in the index.
+	for mt := sim.MapType(1); mt < 34; mt++ {
+		if !types[mt.String()] {
+			t.Errorf("map type %s is missing from topics.json", mt)
+		}
+		if sim.Simulated(mt) && !types[mt.String()] {
+			t.Errorf("simulated map type %s is not indexed", mt)
+		}
+	}
+	for _, l := range all {
+		if !indexed[l.ID] {
+			t.Errorf("lesson %s is not in topics.json", l.ID)
+		}
+		for _, s := range l.Seeds {
+			found := false
+			for _, tp := range topics {
+				if tp.ID == s {
+					found = true
+					if !contains(tp.Lessons, l.ID) {
+						t.Errorf("seed topic %q does not list lesson %s", s, l.ID)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s: seed section %q is not in topics.json", l.ID, s)
+			}
+		}
+		// A lesson about a map type lists the type among its topics only if
+		// the simulator runs it.
+		for _, tp := range l.Topics {
+			if mt, err := sim.ParseMapType(tp); err == nil && mt.String() == tp && !sim.Simulated(mt) {
+				t.Errorf("%s: topic %s is a map type the simulator does not have", l.ID, tp)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Curriculum order starts with the five headline lessons.
+func TestCurriculumOrder(t *testing.T) {
+	want := []string{"hash-buckets", "lru-eviction", "get-next-key", "lpm-match", "tail-calls"}
+	all := mustAll(t)
+	if len(all) < len(want) {
+		t.Fatalf("only %d lessons", len(all))
+	}
+	var got []string
+	for _, l := range all[:len(want)] {
+		got = append(got, l.ID)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("first lessons %v, want %v", got, want)
+	}
+}

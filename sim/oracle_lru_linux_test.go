@@ -1,0 +1,302 @@
+//go:build linux
+
+package sim_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+
+	"github.com/bpfplay/bpfplay/internal/kernel"
+	"github.com/bpfplay/bpfplay/sim"
+)
+
+// lruProber sets LRU reference bits the way only a BPF program can: one XDP
+// program per (type, key size, value size, flags) looks up slot 0 of an
+// ARRAY_OF_MAPS and then calls bpf_map_lookup_elem on that inner map with
+// the key taken from the packet. Each scenario swaps its own kernel map into
+// slot 0 (hash-type inner maps are not compared on max_entries), so one
+// program load serves every scenario of the combination.
+type lruProber struct {
+	outer *kernel.Map
+	prog  *ebpf.Program
+	ks    int
+}
+
+type lruCombo struct {
+	typ    sim.MapType
+	ks, vs uint32
+	flags  uint32
+}
+
+type lruProbers struct {
+	t     *testing.T
+	cache map[lruCombo]*lruProber
+}
+
+func newLRUProbers(t *testing.T) *lruProbers {
+	ps := &lruProbers{t: t, cache: map[lruCombo]*lruProber{}}
+	t.Cleanup(func() {
+		for _, p := range ps.cache {
+			p.prog.Close()
+			p.outer.Close()
+		}
+	})
+	return ps
+}
+
+func (ps *lruProbers) get(a sim.MapAttr) (*lruProber, error) {
+	c := lruCombo{a.Type, a.KeySize, a.ValueSize, a.Flags}
+	if p, ok := ps.cache[c]; ok {
+		return p, nil
+	}
+	tmpl, e := kernel.CreateMap(kernel.Attr{Type: uint32(a.Type), KeySize: a.KeySize, ValueSize: a.ValueSize, MaxEntries: 2, Flags: a.Flags})
+	if e != 0 {
+		return nil, fmt.Errorf("inner template: %v", e)
+	}
+	defer tmpl.Close()
+	outer, e := kernel.CreateMap(kernel.Attr{Type: uint32(sim.MapArrayOfMaps), KeySize: 4, ValueSize: 4, MaxEntries: 1, InnerMapFD: tmpl.FD, Name: "lru_outer"})
+	if e != 0 {
+		return nil, fmt.Errorf("outer map: %v", e)
+	}
+	insns := asm.Instructions{
+		asm.LoadMem(asm.R6, asm.R1, 0, asm.Word), // data
+		asm.LoadMem(asm.R7, asm.R1, 4, asm.Word), // data_end
+		asm.Mov.Reg(asm.R8, asm.R6),
+		asm.Add.Imm(asm.R8, int32(a.KeySize)),
+		asm.JGT.Reg(asm.R8, asm.R7, "err"),
+		asm.StoreImm(asm.R10, -4, 0, asm.Word),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -4),
+		asm.LoadMapPtr(asm.R1, outer.FD),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "err"),
+		asm.Mov.Reg(asm.R1, asm.R0),
+		asm.Mov.Reg(asm.R2, asm.R6),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "miss"),
+		asm.Mov.Imm(asm.R0, 1),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("miss"),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 3).WithSymbol("err"),
+		asm.Return(),
+	}
+	prog, err := kernel.LoadProgramWithOptions(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL", Instructions: insns},
+		ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch})
+	if err != nil {
+		outer.Close()
+		return nil, fmt.Errorf("load LRU probe program: %w", err)
+	}
+	p := &lruProber{outer: outer, prog: prog, ks: int(a.KeySize)}
+	ps.cache[c] = p
+	return p, nil
+}
+
+var zeroKey4 = []byte{0, 0, 0, 0}
+
+func (p *lruProber) swapIn(km *kernel.Map) error {
+	fd := []byte{byte(km.FD), byte(km.FD >> 8), byte(km.FD >> 16), byte(km.FD >> 24)}
+	if e := p.outer.Update(zeroKey4, fd, 0); e != 0 {
+		return fmt.Errorf("outer update: %v", e)
+	}
+	return nil
+}
+
+func (p *lruProber) lookup(key []byte) (bool, error) {
+	pkt := make([]byte, max(14, len(key)))
+	copy(pkt, key)
+	ret, err := p.prog.Run(&ebpf.RunOptions{Data: pkt})
+	if err != nil {
+		return false, err
+	}
+	switch ret {
+	case 0:
+		return false, nil
+	case 1:
+		return true, nil
+	}
+	return false, fmt.Errorf("LRU probe program returned %d", ret)
+}
+
+// lruEnv makes the scenario's kernel map the prober's inner map.
+func (ps *lruProbers) env(a sim.MapAttr) (*oracleEnv, error) {
+	p, err := ps.get(a)
+	if err != nil {
+		return nil, err
+	}
+	return &oracleEnv{
+		setup:      func(km *kernel.Map, sm *sim.Map) error { return p.swapIn(km) },
+		progLookup: func(km *kernel.Map, key []byte) (bool, error) { return p.lookup(key) },
+	}, nil
+}
+
+var lruMaxEntries = []uint32{1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17, 31, 32, 33, 64, 100, 128, 200, 257}
+
+func randomLRUScenario(seed uint64, t sim.MapType, flags uint32) oracleScenario {
+	r := rand.New(rand.NewPCG(seed, uint64(t)<<8|uint64(flags)))
+	ks := []uint32{1, 3, 4, 8, 16, 40}[r.IntN(6)]
+	vs := []uint32{1, 8, 20}[r.IntN(3)]
+	max := lruMaxEntries[r.IntN(len(lruMaxEntries))]
+	a := sim.MapAttr{Name: "lru", Type: t, KeySize: ks, ValueSize: vs, MaxEntries: max, Flags: flags | sim.FlagZeroSeed}
+	npool := int(max)*3/2 + 3
+	if ks == 1 && npool > 256 {
+		npool = 256
+	}
+	pool := hashKeyPool(r, int(ks), npool)
+	g := newOracleGen(r, a, pool)
+	n := 30 + r.IntN(int(max)*3+30)
+	if n > 500 {
+		n = 500
+	}
+	var ops []oracleOp
+	walkEvery := 4 + r.IntN(12)
+	for i := 0; i < n; i++ {
+		var op oracleOp
+		switch x := r.IntN(100); {
+		case x < 45:
+			op = oracleOp{Kind: opUpdate, Key: g.key(), Val: g.value(), Flags: g.updateFlags()}
+		case x < 70:
+			op = oracleOp{Kind: opProgLookup, Key: pool[r.IntN(len(pool))]}
+		case x < 78:
+			op = oracleOp{Kind: opLookup, Key: g.key(), Flags: g.lookupFlags()}
+		case x < 85:
+			op = oracleOp{Kind: opDelete, Key: g.key()}
+		case x < 89:
+			op = oracleOp{Kind: opLookupAndDelete, Key: g.key(), Flags: g.lookupFlags()}
+		case x < 95:
+			op = oracleOp{Kind: opNextKey, Key: pool[r.IntN(len(pool))]}
+		default:
+			op = oracleOp{Kind: opWalk}
+		}
+		ops = append(ops, op)
+		if i%walkEvery == walkEvery-1 {
+			ops = append(ops, oracleOp{Kind: opWalk})
+		}
+	}
+	ops = append(ops, oracleOp{Kind: opWalk})
+	return oracleScenario{Name: fmt.Sprintf("%s flags %s seed %d", t, sim.FormatMapFlags(a.Flags), seed), Attr: a, Ops: ops}
+}
+
+// TestOracleLRU runs random LRU_HASH and LRU_PERCPU_HASH scenarios, with
+// the common LRU and with NO_COMMON_LRU, pinned to CPU 0, with possible
+// CPUs = the host's. Reference bits are set by real program lookups.
+func TestOracleLRU(t *testing.T) {
+	kernel.Require(t)
+	kernel.PinCPU0(t)
+	ps := newLRUProbers(t)
+	n := 600
+	if testing.Short() {
+		n = 60
+	}
+	for _, ty := range []sim.MapType{sim.MapLRUHash, sim.MapLRUPercpuHash} {
+		for _, fl := range []uint32{0, sim.FlagNoCommonLRU} {
+			name := ty.String()
+			if fl != 0 {
+				name += "_no_common"
+			}
+			t.Run(name, func(t *testing.T) {
+				requireSimulated(t, ty)
+				kernel.PinCPU0(t) // a subtest runs on its own goroutine
+				var st oracleStats
+				for seed := uint64(1); seed <= uint64(n); seed++ {
+					s := randomLRUScenario(seed, ty, fl)
+					env, err := ps.env(s.Attr)
+					if err != nil {
+						t.Fatal(err)
+					}
+					st.check(t, s, env)
+				}
+				st.summary(t, name)
+			})
+		}
+	}
+	t.Logf("program loads in this process: %d", kernel.Loads())
+}
+
+// TestOracleLRUVectors runs the §5.7 table and the §13.4 sanity cases for
+// this host's CPU count on both sides.
+func TestOracleLRUVectors(t *testing.T) {
+	kernel.Require(t)
+	kernel.PinCPU0(t)
+	ps := newLRUProbers(t)
+	u64 := func(v uint64) []byte {
+		return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24), byte(v >> 32), byte(v >> 40), byte(v >> 48), byte(v >> 56)}
+	}
+	ncpu := kernel.PossibleCPUs()
+	var st oracleStats
+	for _, ty := range []sim.MapType{sim.MapLRUHash, sim.MapLRUPercpuHash} {
+		if !sim.Simulated(ty) {
+			t.Logf("%s not simulated yet; skipped", ty)
+			continue
+		}
+		val := func(v uint64) []byte {
+			if ty == sim.MapLRUPercpuHash {
+				var b []byte
+				for c := 0; c < ncpu; c++ {
+					b = append(b, u64(v)...)
+				}
+				return b
+			}
+			return u64(v)
+		}
+		for _, fl := range []uint32{0, sim.FlagNoCommonLRU} {
+			U := func(k uint64, f uint64) oracleOp { return oracleOp{Kind: opUpdate, Key: u64(k), Val: val(k), Flags: f} }
+			P := func(k uint64) oracleOp { return oracleOp{Kind: opProgLookup, Key: u64(k)} }
+			L := func(k uint64) oracleOp { return oracleOp{Kind: opLookup, Key: u64(k)} }
+			D := func(k uint64) oracleOp { return oracleOp{Kind: opDelete, Key: u64(k)} }
+			K := oracleOp{Kind: opKeySet}
+			ins := func(from, to uint64) []oracleOp {
+				var ops []oracleOp
+				for k := from; k <= to; k++ {
+					ops = append(ops, U(k, 0))
+				}
+				return ops
+			}
+			cat := func(parts ...[]oracleOp) []oracleOp {
+				var ops []oracleOp
+				for _, p := range parts {
+					ops = append(ops, p...)
+				}
+				return append(ops, K, oracleOp{Kind: opWalk})
+			}
+			attr := func(max uint32) sim.MapAttr {
+				return sim.MapAttr{Type: ty, KeySize: 8, ValueSize: 8, MaxEntries: max, Flags: fl | sim.FlagZeroSeed}
+			}
+			var pl16 []oracleOp
+			for k := uint64(1); k <= 6; k++ {
+				pl16 = append(pl16, P(k))
+			}
+			var pl64 []oracleOp
+			for k := uint64(1); k <= 64; k++ {
+				pl64 = append(pl64, P(k))
+			}
+			cases := []oracleScenario{
+				{Name: "5.7 insert 1..5", Attr: attr(4), Ops: cat(ins(1, 5))},
+				{Name: "5.7 prog lookup", Attr: attr(4), Ops: cat(ins(1, 4), []oracleOp{P(1)}, ins(5, 5))},
+				{Name: "5.7 syscall lookup", Attr: attr(4), Ops: cat(ins(1, 4), []oracleOp{L(1)}, ins(5, 5))},
+				{Name: "5.7 update exist", Attr: attr(4), Ops: cat(ins(1, 4), []oracleOp{U(2, 2)})},
+				{Name: "5.7 delete", Attr: attr(4), Ops: cat(ins(1, 4), []oracleOp{D(3)}, ins(5, 6))},
+				{Name: "5.7 max 8", Attr: attr(8), Ops: cat(ins(1, 8), pl16, ins(9, 9))},
+				{Name: "sanity0", Attr: attr(2), Ops: cat([]oracleOp{U(1, 1), U(1, 1), {Kind: opUpdate, Key: u64(1), Val: val(1), Flags: ^uint64(0)},
+					L(2), U(2, 2), U(2, 1), L(3), P(1), U(3, 1), L(2), {Kind: opLookupAndDelete, Key: u64(1)}})},
+				{Name: "sanity1", Attr: attr(320), Ops: cat(ins(1, 256), pl64, ins(257, 512))},
+				{Name: "sanity3", Attr: attr(128), Ops: cat(ins(1, 128), pl64, ins(129, 192))},
+				{Name: "sanity7", Attr: attr(2), Ops: cat([]oracleOp{U(1, 1), U(1, 1), L(2), U(2, 2), U(2, 1), L(3), P(1), L(2), U(3, 1), L(2)})},
+				{Name: "sanity8", Attr: attr(2), Ops: cat([]oracleOp{U(1, 1), U(1, 1), L(2), U(2, 2), U(2, 1), L(3), L(1), P(2), U(3, 1), L(1)})},
+			}
+			for _, c := range cases {
+				c.Name = fmt.Sprintf("%s %s %s", c.Name, ty, sim.FormatMapFlags(c.Attr.Flags))
+				env, err := ps.env(c.Attr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st.check(t, c, env)
+			}
+		}
+	}
+	st.summary(t, "lru vectors")
+}

@@ -1,0 +1,371 @@
+// Package web is the bpfplay browser UI (go-app v9). Every view draws what
+// the simulator reports: the events of the current step and the World after
+// it, both from a scenario Trace. Nothing here decides map behaviour.
+package web
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+// Register adds the app's routes. Both entries (browser and native) call it,
+// so prerendering and the browser see the same components.
+func Register() {
+	app.Route("/", &App{})
+}
+
+// Storage keys. The draft survives reloads and failed runs.
+const (
+	draftKey     = "bpfplay.draft"
+	prevDraftKey = "bpfplay.draft.prev"
+	langKey      = "bpfplay.lang"
+)
+
+// Play speeds in milliseconds per step.
+var speeds = []int{2000, 1000, 500, 250}
+
+// App is the root component: it reads the URL (Loc), loads the lesson or
+// scenario, runs it through the simulator and renders the page.
+type App struct {
+	app.Compo
+
+	loc    Loc
+	prefix string
+	ready  bool // set on the client once the URL has been read
+
+	// What is shown.
+	lessonID string
+	title    string
+	src      string // the scenario the trace was made from
+	trace    Trace
+	errs     []ScriptError
+	loadErr  string
+	step     int // 0-based index into the trace
+
+	// Playground editor.
+	editor      string
+	restoreNote bool // a previous draft was stashed and can be restored
+
+	// Playback.
+	playing bool
+	playGen int
+	speed   int // index into speeds
+	lecture bool
+
+	share     string // the last share link made
+	shareKind string // "link" or "embed"
+
+	unlisten func()
+}
+
+// OnMount installs the keyboard shortcuts.
+func (a *App) OnMount(ctx app.Context) {
+	if !app.IsClient {
+		return
+	}
+	a.speed = 1
+	a.unlisten = app.Window().AddEventListener("keydown", a.onKey)
+}
+
+// OnDismount removes the keyboard shortcuts and stops playback.
+func (a *App) OnDismount() {
+	a.playing = false
+	a.playGen++
+	if a.unlisten != nil {
+		a.unlisten()
+		a.unlisten = nil
+	}
+}
+
+// OnNav reads the whole state from the URL.
+func (a *App) OnNav(ctx app.Context) {
+	a.prefix = strings.TrimSuffix(app.Getenv("GOAPP_ROOT_PREFIX"), "/")
+	loc := ParseLoc(ctx.Page().URL())
+	if ctx.Page().URL().Query().Get("lang") == "" {
+		// No language in the URL: use the one chosen last time.
+		var saved string
+		ctx.LocalStorage().Get(langKey, &saved)
+		if l, ok := normLang(saved); ok {
+			loc.Lang = l
+		}
+	}
+	a.navigate(ctx, loc)
+}
+
+// navigate loads what loc names. It is also what the language switch and
+// the in-app links use, so the URL and the state never disagree.
+func (a *App) navigate(ctx app.Context, loc Loc) {
+	a.stop()
+	a.loc = loc
+	a.ready = true
+	a.share = ""
+	a.errs = nil
+	a.loadErr = ""
+	a.lecture = false
+	a.setDocLang()
+	switch loc.Page {
+	case PageLesson:
+		a.openLesson(ctx, loc.Lesson)
+	case PagePlay:
+		a.openPlayground(ctx)
+	default:
+		a.trace = nil
+		a.title = ""
+		a.lessonID = ""
+	}
+	a.setStep(loc.Step - 1)
+	ctx.Page().SetTitle(a.pageTitle())
+}
+
+func (a *App) openLesson(ctx app.Context, id string) {
+	a.lessonID = id
+	l, err := getLesson(id)
+	if err != nil {
+		a.trace, a.title, a.src = nil, "", ""
+		a.loadErr = err.Error()
+		return
+	}
+	a.title = l.title(a.loc.Lang)
+	a.src = l.Script
+	a.run(l.ID, l.Script)
+}
+
+func (a *App) openPlayground(ctx app.Context) {
+	a.lessonID = a.loc.Lesson // set when opened with "try it"
+	var draft string
+	ctx.LocalStorage().Get(draftKey, &draft)
+	a.editor = draft
+	incoming, from := "", ""
+	switch {
+	case a.loc.Shared != "":
+		s, err := DecodeSource(a.loc.Shared)
+		if err != nil {
+			a.loadErr = err.Error()
+		} else {
+			incoming, from = s, "share"
+		}
+	case a.lessonID != "":
+		if l, err := getLesson(a.lessonID); err == nil {
+			incoming, from = l.Script, "lesson"
+		} else {
+			a.loadErr = err.Error()
+		}
+	}
+	if from != "" && incoming != draft {
+		// Never lose what the user typed: keep the old draft restorable.
+		if strings.TrimSpace(draft) != "" {
+			ctx.LocalStorage().Set(prevDraftKey, draft)
+		}
+		a.editor = incoming
+		ctx.LocalStorage().Set(draftKey, incoming)
+	}
+	var prev string
+	ctx.LocalStorage().Get(prevDraftKey, &prev)
+	a.restoreNote = prev != "" && prev != a.editor
+	if strings.TrimSpace(a.editor) == "" {
+		a.editor = sampleScenario
+	}
+	a.title = ""
+	a.src = a.editor
+	a.run("playground", a.editor)
+}
+
+// run parses and runs src through the scenario package.
+func (a *App) run(name, src string) {
+	a.trace = nil
+	a.errs = nil
+	if runScenario == nil {
+		a.loadErr = "engine"
+		return
+	}
+	t, err := safeRun(name, src)
+	if err != nil {
+		a.errs = scriptErrors(err)
+		return
+	}
+	a.trace = t
+}
+
+// safeRun turns a panic in the engine into an error naming it, so a bad
+// scenario can never take the page down.
+func safeRun(name, src string) (t Trace, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t = nil
+			err = &panicError{r}
+		}
+	}()
+	return runScenario(name, src)
+}
+
+type panicError struct{ v any }
+
+func (p *panicError) Error() string {
+	return "internal error in the simulator (please report it with a share link): " + strings.TrimSpace(strings.ReplaceAll(fmt.Sprint(p.v), "\n", " "))
+}
+
+// last is the index of the last step, -1 without a trace.
+func (a *App) last() int {
+	if a.trace == nil {
+		return -1
+	}
+	return a.trace.Len() - 1
+}
+
+// setStep moves to step i (clamped) and records it in the URL.
+func (a *App) setStep(i int) {
+	if i > a.last() {
+		i = a.last()
+	}
+	if i < 0 {
+		i = 0
+	}
+	a.step = i
+	a.loc.Step = 0
+	if a.trace != nil && a.trace.Len() > 0 {
+		a.loc.Step = i + 1
+	}
+	if a.loc.Insn > 0 {
+		if it, ok := a.trace.(InsnTracer); !ok || a.trace == nil || a.loc.Insn > it.Insns(a.step) {
+			a.loc.Insn = 0
+		}
+	}
+	a.replaceURL()
+}
+
+// replaceURL writes the current Loc into the address bar without a
+// navigation, so reload and copy-paste give back this exact state.
+func (a *App) replaceURL() {
+	if !app.IsClient || !a.ready {
+		return
+	}
+	loc := a.loc
+	loc.Problems = nil
+	app.Window().Get("history").Call("replaceState", nil, "", loc.URL(a.prefix))
+}
+
+func (a *App) setDocLang() {
+	if app.IsClient {
+		app.Window().Get("document").Get("documentElement").Set("lang", a.loc.Lang)
+	}
+}
+
+func (a *App) pageTitle() string {
+	if a.title != "" {
+		return a.title + " · bpfplay"
+	}
+	return "bpfplay"
+}
+
+// t translates a UI string into the current language.
+func (a *App) t(key string) string { return T(a.loc.Lang, key) }
+
+// link is the URL of another state of the app (same prefix and language).
+func (a *App) link(loc Loc) string {
+	loc.Lang = a.loc.Lang
+	return loc.URL(a.prefix)
+}
+
+// goTo navigates inside the app without reloading the page.
+func (a *App) goTo(ctx app.Context, loc Loc) {
+	loc.Lang = a.loc.Lang
+	if app.IsClient {
+		app.Window().Get("history").Call("pushState", nil, "", loc.URL(a.prefix))
+	}
+	a.navigate(ctx, loc)
+}
+
+// ---- playback ----
+
+func (a *App) stop() {
+	a.playing = false
+	a.playGen++
+}
+
+func (a *App) togglePlay(ctx app.Context) {
+	if a.playing {
+		a.stop()
+		return
+	}
+	if a.trace == nil || a.trace.Len() == 0 {
+		return
+	}
+	if a.step >= a.last() {
+		a.setStep(0)
+	}
+	a.playing = true
+	a.playGen++
+	a.scheduleTick(ctx, a.playGen)
+}
+
+func (a *App) scheduleTick(ctx app.Context, gen int) {
+	d := time.Duration(speeds[a.speedIndex()]) * time.Millisecond
+	if a.lecture {
+		d *= 2 // time to read the note
+	}
+	ctx.After(d, func(ctx app.Context) {
+		if gen != a.playGen || !a.playing {
+			return
+		}
+		if a.step >= a.last() {
+			a.playing = false
+			return
+		}
+		a.setStep(a.step + 1)
+		a.scheduleTick(ctx, gen)
+	})
+}
+
+func (a *App) speedIndex() int {
+	if a.speed < 0 || a.speed >= len(speeds) {
+		return 1
+	}
+	return a.speed
+}
+
+// onKey implements ←, →, Home, End and Space, except while typing.
+func (a *App) onKey(ctx app.Context, e app.Event) {
+	if a.trace == nil {
+		return
+	}
+	target := e.Get("target")
+	if target.Truthy() {
+		switch strings.ToUpper(target.Get("tagName").String()) {
+		case "TEXTAREA", "INPUT", "SELECT", "BUTTON", "A":
+			// Typing, sliding or pressing a focused control: let it be,
+			// except that arrows on buttons still step.
+			tag := strings.ToUpper(target.Get("tagName").String())
+			if tag != "BUTTON" && tag != "A" {
+				return
+			}
+			if k := e.Get("key").String(); k == " " || k == "Enter" {
+				return
+			}
+		}
+	}
+	if e.Get("ctrlKey").Bool() || e.Get("metaKey").Bool() || e.Get("altKey").Bool() {
+		return
+	}
+	switch e.Get("key").String() {
+	case "ArrowLeft":
+		a.stop()
+		a.setStep(a.step - 1)
+	case "ArrowRight":
+		a.stop()
+		a.setStep(a.step + 1)
+	case "Home":
+		a.stop()
+		a.setStep(0)
+	case "End":
+		a.stop()
+		a.setStep(a.last())
+	case " ":
+		a.togglePlay(ctx)
+	default:
+		return
+	}
+	e.PreventDefault()
+}

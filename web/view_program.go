@@ -1,0 +1,121 @@
+package web
+
+import (
+	"encoding/hex"
+	"strconv"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+// programView draws one interpreter state: the instruction list with the
+// current instruction, registers with their provenance labels, the stack
+// bytes in use, the console and a runtime error with the verifier's words.
+func (a *App) programView(mv MachineView, insn, n int) app.UI {
+	setInsn := func(i int) {
+		if i < 1 {
+			i = 1
+		}
+		if i > n {
+			i = n
+		}
+		a.loc.Insn = i
+		a.replaceURL()
+	}
+	regs := make([]int, 11)
+	for i := range regs {
+		regs[i] = i
+	}
+	type stackRow struct {
+		off   int
+		bytes []byte
+	}
+	var rows []stackRow
+	for off := 0; off+8 <= len(mv.Stack); off += 8 {
+		b := mv.Stack[off : off+8]
+		if !allZero(b) {
+			rows = append(rows, stackRow{off - len(mv.Stack), b})
+		}
+	}
+	var errorBox app.UI
+	if e := mv.Err; e != nil {
+		errorBox = app.Div().ID("bp-runtime-error").Class("bp-error").Role("alert").Body(
+			app.Strong().Text("✗ "+a.t("runtimeError")+" (pc "+strconv.Itoa(e.PC)+")"),
+			app.Pre().Body(app.Code().Text(e.Verifier)),
+			app.P().Text(e.Explain),
+		)
+	}
+	return app.Section().ID("bp-program").Class("bp-program").Aria("label", a.t("program")).
+		DataSet("pc", mv.PC).Body(
+		app.H2().Text(a.t("program")+" "+mv.Program),
+		app.Div().Class("bp-player").Role("toolbar").Aria("label", a.t("insnStepping")).Body(
+			app.Button().ID("bp-insn-back").Class("bp-ctl").Aria("label", a.t("prevInsn")).Disabled(insn <= 1).
+				Text("◀").OnClick(func(ctx app.Context, e app.Event) { setInsn(insn - 1) }),
+			app.Input().ID("bp-insn-slider").Type("range").Min(1).Max(n).Value(insn).
+				Aria("label", a.t("insnTimeline")).
+				OnInput(func(ctx app.Context, e app.Event) {
+					if v, err := strconv.Atoi(ctx.JSSrc().Get("value").String()); err == nil {
+						setInsn(v)
+					}
+				}),
+			app.Button().ID("bp-insn-fwd").Class("bp-ctl").Aria("label", a.t("nextInsn")).Disabled(insn >= n).
+				Text("▶").OnClick(func(ctx app.Context, e app.Event) { setInsn(insn + 1) }),
+			app.Span().Class("bp-stepno").Text(a.t("insn")+" "+strconv.Itoa(insn)+" / "+strconv.Itoa(n)),
+		),
+		errorBox,
+		app.Div().Class("bp-prog-cols").Body(
+			app.Ol().ID("bp-insns").Class("bp-listing").Attr("start", 0).Body(
+				app.Range(mv.Insns).Slice(func(i int) app.UI {
+					li := app.Li().DataSet("pc", i)
+					if i == mv.PC {
+						return li.Class("bp-cur").Aria("current", "step").Body(
+							app.Span().Class("bp-marker").Aria("hidden", true).Text("▶ "),
+							app.Span().Class("bp-sr").Text(a.t("currentInsn")+": "),
+							app.Code().Text(mv.Insns[i]))
+					}
+					return li.Body(app.Span().Class("bp-marker").Aria("hidden", true).Text("  "), app.Code().Text(mv.Insns[i]))
+				}),
+			),
+			app.Table().ID("bp-regs").Class("bp-table").Body(
+				app.Caption().Text(a.t("registers")),
+				app.TBody().Body(app.Range(regs).Slice(func(i int) app.UI {
+					return app.Tr().DataSet("reg", i).Body(
+						app.Th().Scope("row").Text("r"+strconv.Itoa(i)),
+						app.Td().Body(app.Code().Text("0x"+strconv.FormatUint(mv.Regs[i], 16))),
+						app.Td().Class("bp-label-cell").Text(mv.RegLabel[i]),
+					)
+				})),
+			),
+		),
+		app.Table().ID("bp-stack").Class("bp-table").Body(
+			app.Caption().Text(a.t("stack")),
+			app.TBody().Body(app.Range(rows).Slice(func(i int) app.UI {
+				return app.Tr().Body(
+					app.Th().Scope("row").Text("r10"+strconv.Itoa(rows[i].off)),
+					app.Td().Body(app.Code().Text(hex.EncodeToString(rows[i].bytes))),
+				)
+			})),
+		),
+		app.If(len(mv.Console) > 0, app.Pre().ID("bp-console").Class("bp-console").Aria("label", a.t("console")).
+			Body(app.Code().Text(joinLines(mv.Console)))),
+	)
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func joinLines(s []string) string {
+	out := ""
+	for i, l := range s {
+		if i > 0 {
+			out += "\n"
+		}
+		out += l
+	}
+	return out
+}

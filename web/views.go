@@ -1,0 +1,197 @@
+package web
+
+import (
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	"github.com/bpfplay/bpfplay/sim"
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+// familyView draws one map family's internals. Each family file registers
+// one; it returns nil for maps it does not draw.
+type familyView func(a *App, m *sim.Map, st StepView) app.UI
+
+var familyViews []familyView
+
+// genericLimit is how many entries the generic table lists before it
+// summarises the rest.
+const genericLimit = 64
+
+// renderMaps draws every map of the World after the current step.
+func (a *App) renderMaps(w *sim.World, st StepView) app.UI {
+	if w == nil {
+		return nil
+	}
+	maps := w.Maps()
+	if len(maps) == 0 {
+		return app.Section().Class("bp-maps").Body(
+			app.H2().Text(a.t("maps")),
+			app.P().Class("bp-muted").Text(a.t("noMaps")),
+		)
+	}
+	focus := stepMapName(st)
+	return app.Section().ID("bp-maps").Class("bp-maps").Aria("label", a.t("maps")).Body(
+		app.H2().Text(a.t("maps")),
+		app.Range(maps).Slice(func(i int) app.UI {
+			return a.renderMap(maps[i], st, maps[i].Name == focus)
+		}),
+	)
+}
+
+// stepMapName is the map the statement names (its second word), if any.
+func stepMapName(st StepView) string {
+	f := strings.Fields(st.Text)
+	if len(f) >= 2 {
+		return f[1]
+	}
+	return ""
+}
+
+func (a *App) renderMap(m *sim.Map, st StepView, focus bool) app.UI {
+	var view app.UI
+	for _, fv := range familyViews {
+		if view = fv(a, m, st); view != nil {
+			break
+		}
+	}
+	if view == nil {
+		view = a.genericMap(m, st)
+	}
+	cls := "bp-map"
+	if focus {
+		cls += " bp-focus"
+	}
+	facts := []string{
+		a.t("type") + " " + m.Type.String(),
+		a.t("key") + " " + strconv.Itoa(int(m.KeySize)) + "B",
+		a.t("value") + " " + strconv.Itoa(int(m.ValueSize)) + "B",
+		"max_entries " + strconv.Itoa(int(m.MaxEntries)),
+		a.t("entries") + " " + strconv.Itoa(m.Len()),
+	}
+	if m.Flags != 0 {
+		facts = append(facts, "flags "+sim.FormatMapFlags(m.Flags))
+	}
+	if isHashFamily(m.Type) {
+		facts = append(facts, "seed 0x"+strconv.FormatUint(uint64(m.Seed), 16))
+	}
+	if m.IsPercpu() {
+		facts = append(facts, "CPUs "+strconv.Itoa(m.World().PossibleCPUs()))
+	}
+	if m.Frozen() {
+		facts = append(facts, a.t("frozen"))
+	}
+	return app.Article().Class(cls).DataSet("map", m.Name).DataSet("type", m.Type.String()).
+		Aria("label", a.t("map")+" "+m.Name).Body(
+		app.H3().Body(
+			app.If(focus, app.Span().Class("bp-marker").Aria("hidden", true).Text("▶ ")),
+			app.Code().Text(m.Name),
+			app.If(focus, app.Span().Class("bp-sr").Text(" ("+a.t("usedByStep")+")")),
+		),
+		app.P().Class("bp-facts").Text(strings.Join(facts, " · ")),
+		view,
+	)
+}
+
+func isHashFamily(t sim.MapType) bool {
+	switch t {
+	case sim.MapHash, sim.MapPercpuHash, sim.MapLRUHash, sim.MapLRUPercpuHash, sim.MapHashOfMaps:
+		return true
+	}
+	return false
+}
+
+// genericMap lists entries through the syscall side of a clone of the World
+// (get_next_key + lookup), which leaves the trace's World untouched. Big
+// maps show the first entries and a count.
+func (a *App) genericMap(m *sim.Map, st StepView) app.UI {
+	if m.KeySize == 0 || m.Type == sim.MapProgArray || m.Type == sim.MapArrayOfMaps || m.Type == sim.MapHashOfMaps {
+		return app.P().Class("bp-muted").Text(a.t("noTableView"))
+	}
+	c := m.World().Clone()
+	cm, ok := c.MapByID(m.ID)
+	if !ok {
+		return nil
+	}
+	type row struct{ k, v []byte }
+	var rows []row
+	var key []byte
+	for len(rows) < genericLimit {
+		next, e := cm.GetNextKey(key)
+		if e != sim.OK {
+			break
+		}
+		v, _ := cm.Lookup(next, 0)
+		rows = append(rows, row{next, v})
+		key = next
+	}
+	more := m.Len() - len(rows)
+	return app.Table().Class("bp-table").Body(
+		app.Caption().Class("bp-sr").Text(a.t("entriesOf")+" "+m.Name),
+		app.THead().Body(app.Tr().Body(
+			app.Th().Scope("col").Text(a.t("key")),
+			app.Th().Scope("col").Text(a.t("value")),
+		)),
+		app.TBody().Body(app.Range(rows).Slice(func(i int) app.UI {
+			cur := st.Key != nil && string(rows[i].k) == string(st.Key)
+			tr := app.Tr().DataSet("key", hex.EncodeToString(rows[i].k))
+			if cur {
+				tr = tr.Class("bp-cur")
+			}
+			return tr.Body(
+				app.Td().Body(
+					app.If(cur, app.Span().Class("bp-marker").Aria("label", a.t("currentKey")).Text("▶ ")),
+					app.Code().Text(formatBytes(rows[i].k)),
+				),
+				app.Td().Body(app.Code().Text(formatBytes(rows[i].v))),
+			)
+		})),
+		app.If(more > 0, app.TFoot().Body(app.Tr().Body(
+			app.Td().ColSpan(2).Text("+"+strconv.Itoa(more)+" "+a.t("moreEntries")),
+		))),
+	)
+}
+
+// formatBytes shows bytes as hex, with the little-endian number for 1, 2, 4
+// and 8-byte values (what a u32/u64 key or value reads as on x86).
+func formatBytes(b []byte) string {
+	if b == nil {
+		return "—"
+	}
+	h := hex.EncodeToString(b)
+	if len(h) > 64 {
+		h = h[:64] + "…"
+	}
+	switch len(b) {
+	case 1, 2, 4, 8:
+		var v uint64
+		for i := len(b) - 1; i >= 0; i-- {
+			v = v<<8 | uint64(b[i])
+		}
+		return strconv.FormatUint(v, 10) + "  (" + h + ")"
+	}
+	return h
+}
+
+// renderProgram draws the interpreter state when the step ran a program
+// and the trace supports instruction stepping.
+func (a *App) renderProgram() app.UI {
+	it, ok := a.trace.(InsnTracer)
+	if !ok {
+		return nil
+	}
+	n := it.Insns(a.step)
+	if n == 0 {
+		return nil
+	}
+	insn := a.loc.Insn
+	if insn <= 0 || insn > n {
+		insn = n
+	}
+	mv, ok := it.MachineAt(a.step, insn)
+	if !ok {
+		return nil
+	}
+	return a.programView(mv, insn, n)
+}
