@@ -9,6 +9,7 @@
 //	               the UI shows the group's note next to them.
 //	en.md          English text
 //	zh-CN.md       Chinese text
+//	layout.json    optional: value structs on cache lines (see Layout)
 //
 // A text file starts with front matter between "---" lines (title, summary,
 // seeds, topics), then the intro, then one "## key" section per note group.
@@ -38,6 +39,8 @@ type Lesson struct {
 	Script string   // the scenario source (language-neutral; comments in English)
 	// Text is the lesson's text by language: "en", "zh-CN".
 	Text map[string]*Text
+	// Layout is an optional value-layout diagram (layout.json), or nil.
+	Layout *Layout
 
 	// groups[i] is the note group of script line i+1 ("" before any marker).
 	groups []string
@@ -202,6 +205,9 @@ func loadLesson(fsys fs.FS, dir string) (*Lesson, error) {
 		l.Text[lang] = t
 	}
 	l.Seeds, l.Topics = meta.seeds, meta.topics
+	if l.Layout, err = loadLayout(fsys, dir); err != nil {
+		return nil, err
+	}
 	// Every marker has a note in every language and every note has a marker.
 	for _, lang := range languages {
 		t := l.Text[lang]

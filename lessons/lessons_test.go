@@ -93,7 +93,7 @@ func TestLanguagesAreWhatTheySay(t *testing.T) {
 // markers.
 func TestNoteKeyForLine(t *testing.T) {
 	for _, l := range mustAll(t) {
-		lines := strings.Split(l.Script, "\n")
+		lines := strings.Split(strings.TrimSuffix(l.Script, "\n"), "\n")
 		cur := ""
 		for i, line := range lines {
 			s := strings.TrimSpace(line)
@@ -223,12 +223,14 @@ func TestClaims(t *testing.T) {
 		// "192.168.1.1 matches 192.168.1.0/24".
 		"lpm-match": {
 			"lookup routing_map ip:192.168.1.1/32 => 3",
-			"update routing_map ip:192.168.1.0/24 3 any",
+			"lookup routing_map ip:192.168.0.5/32 => 2",
 		},
 		// The 33-call limit and the fall-through on an empty slot.
 		"tail-calls": {
+			"run parse_eth packet=hex:ffffffffffff00000000000108004500002800010000400600000a0000010a000002c350001700000000000000005002ffff00000000 => 1",
+			"delete jmp_table 2 => OK",
 			"lookup counts 0 => 33",
-			"delete jmp_table 0 => OK",
+			"run start packet=64 => 0",
 		},
 	}
 	for id, stmts := range claims {
@@ -302,8 +304,8 @@ func TestTopicsIndex(t *testing.T) {
 				if !sim.Simulated(mt) {
 					t.Errorf("topics.json says %s is simulated; sim.Simulated says no", tp.ID)
 				}
-				if len(tp.Lessons) == 0 {
-					t.Errorf("simulated map type %s has no lesson", tp.ID)
+				if tp.InSeeds && len(tp.Lessons) == 0 {
+					t.Errorf("simulated map type %s is in the seeds but has no lesson", tp.ID)
 				}
 			case StatusNotSimulated:
 				if sim.Simulated(mt) {
@@ -350,8 +352,17 @@ func TestTopicsIndex(t *testing.T) {
 		// A lesson about a map type lists the type among its topics only if
 		// the simulator runs it.
 		for _, tp := range l.Topics {
-			if mt, err := sim.ParseMapType(tp); err == nil && mt.String() == tp && !sim.Simulated(mt) {
+			mt, err := sim.ParseMapType(tp)
+			if err != nil || mt.String() != tp {
+				continue
+			}
+			if !sim.Simulated(mt) {
 				t.Errorf("%s: topic %s is a map type the simulator does not have", l.ID, tp)
+			}
+			for _, e := range topics {
+				if e.ID == tp && !contains(e.Lessons, l.ID) {
+					t.Errorf("topics.json: map type %s does not list lesson %s, which teaches it", tp, l.ID)
+				}
 			}
 		}
 	}
@@ -380,4 +391,42 @@ func TestCurriculumOrder(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("first lessons %v, want %v", got, want)
 	}
+}
+
+// parseText never panics, and what it accepts has a title and an intro.
+func FuzzParseText(f *testing.F) {
+	for _, l := range mustAllF(f) {
+		for _, lang := range Languages() {
+			raw, err := content.ReadFile("content/" + dirOf(l.ID) + "/" + lang + ".md")
+			if err == nil {
+				f.Add(string(raw))
+			}
+		}
+	}
+	f.Add("---\ntitle: a\nsummary: b\nseeds: x\ntopics: y\n---\nintro\n## k\n```\n## x\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		_, tx, err := parseText(src)
+		if err == nil && (tx.Title == "" || tx.Intro == "") {
+			t.Errorf("accepted text without title or intro: %q", src)
+		}
+	})
+}
+
+func mustAllF(f *testing.F) []*Lesson {
+	all, err := Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	return all
+}
+
+// dirOf finds the content directory of a lesson id.
+func dirOf(id string) string {
+	entries, _ := content.ReadDir("content")
+	for _, e := range entries {
+		if lessonID(e.Name()) == id {
+			return e.Name()
+		}
+	}
+	return id
 }

@@ -18,8 +18,10 @@ type Topic struct {
 	ID string `json:"id"` // "hash", "001 §哈希表映射", "map-create"
 	// Kind is "map_type" (ID is the kernel name without BPF_MAP_TYPE_),
 	// "seed" (a seed section) or "concept".
-	Kind    string   `json:"kind"`
-	Status  string   `json:"status"`
+	Kind   string `json:"kind"`
+	Status string `json:"status"`
+	// InSeeds says whether the seed documents name this map type.
+	InSeeds bool     `json:"in_seeds,omitempty"`
 	Lessons []string `json:"lessons"`
 	// Note says what is and is not shown, by language ("en", "zh-CN").
 	Note map[string]string `json:"note"`

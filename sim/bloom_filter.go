@@ -62,6 +62,9 @@ func bloomAlloc(m *Map) (mapOps, Errno, string) {
 		k = 5
 	}
 	mask, nbits := BloomBits(m.MaxEntries, k)
+	if e, why := noSpinLock(m); e != OK {
+		return nil, e, why
+	}
 	return &BloomFilter{m: m, nrHashes: k, mask: mask, nrBits: nbits, bits: map[uint32]struct{}{}}, OK, ""
 }
 
@@ -163,6 +166,9 @@ func (b *BloomFilter) peekInto(value []byte) Errno {
 			b.m.emit(BloomEvent{Map: b.m.Name, Op: "peek", Hash: i, Seed: b.m.Seed + i, Bit: h, IsSet: set})
 		}
 		if !set {
+			if !ev {
+				return ENOENT
+			}
 			return b.m.fail("peek", ENOENT, fmt.Sprintf("bit %d is clear: the value was never pushed", h))
 		}
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math/bits"
@@ -310,16 +311,40 @@ func (h *Hashtab) unlink(b uint32, e int32) bool {
 }
 
 func (h *Hashtab) hashKey(key []byte) (uint32, uint32) {
-	hv := Jhash(key, h.m.Seed)
+	hv := htabJhash(key, h.m.Seed)
 	return hv, hv & h.bmask
+}
+
+// htabJhash is Jhash with the common 4- and 8-byte keys unrolled: one
+// final mix of the words, no tail buffer. It returns exactly Jhash's value
+// (TestHtabJhashFastPath).
+func htabJhash(key []byte, seed uint32) uint32 {
+	switch len(key) {
+	case 4:
+		iv := jhashInitval + 4 + seed
+		return jhashFinal(iv+binary.LittleEndian.Uint32(key), iv, iv)
+	case 8:
+		iv := jhashInitval + 8 + seed
+		return jhashFinal(iv+binary.LittleEndian.Uint32(key), iv+binary.LittleEndian.Uint32(key[4:]), iv)
+	}
+	return Jhash(key, seed)
 }
 
 // find walks bucket b for key, comparing the stored hash first and then
 // the key bytes, as lookup_elem_raw does. With trace it emits each compare.
 func (h *Hashtab) find(key []byte, hv, b uint32, trace bool) int32 {
 	if !trace {
-		for i := h.head(b); i >= 0; i = h.next[i] {
-			if h.hash[i] == hv && bytes.Equal(h.keyOf(i), key) {
+		// The hot path: locals instead of repeated field loads, and the
+		// key compared in place in its slab.
+		next, hashes, slabs := h.next, h.hash, h.slabs
+		sh, eb, ks := h.slabShift, h.eb, h.ks
+		mask := int32(1)<<sh - 1
+		for i := h.head(b); i >= 0; i = next[i] {
+			if hashes[i] != hv {
+				continue
+			}
+			off := int(i&mask) * eb
+			if string(slabs[i>>sh][off:off+ks]) == string(key) {
 				return i
 			}
 		}
@@ -413,9 +438,23 @@ func (h *Hashtab) writeValue(e int32, value []byte, src Source, fresh bool) {
 
 // --- mapOps ---
 
+// keyOK guards the program side, which map.go does not check: the verifier
+// guarantees key_size readable bytes, so anything else is a simulator
+// caller's bug, refused rather than stored as a truncated key.
+func (h *Hashtab) keyOK(op string, key []byte) bool {
+	if len(key) == h.ks {
+		return true
+	}
+	h.m.fail(op, EINVAL, fmt.Sprintf("key is %d bytes, key_size is %d", len(key), h.ks))
+	return false
+}
+
 func (h *Hashtab) count() int { return h.n }
 
 func (h *Hashtab) lookup(key []byte, src Source) ([]byte, Errno) {
+	if !h.keyOK("lookup", key) {
+		return nil, EINVAL
+	}
 	e, _, _ := h.locate(key)
 	if e < 0 {
 		return nil, h.m.fail("lookup", ENOENT, "no element with this key")
@@ -427,10 +466,11 @@ func (h *Hashtab) lookup(key []byte, src Source) ([]byte, Errno) {
 	if h.lru != nil {
 		h.lru.setRef(e, "program lookup")
 	}
+	off := (int(e)&(1<<h.slabShift-1))*h.eb + h.ks
 	if h.percpu {
-		return h.cpuVal(e, h.m.world.CPU()), OK
+		off += h.m.world.CPU() * h.stride
 	}
-	return h.valOf(e)[:h.vs:h.vs], OK
+	return h.slabs[int(e)>>h.slabShift][off : off+h.vs : off+h.vs], OK
 }
 
 // lookupPercpu is bpf_map_lookup_percpu_elem: NULL for a CPU that is not
@@ -441,6 +481,9 @@ func (h *Hashtab) lookupPercpu(key []byte, cpu int) ([]byte, Errno) {
 	}
 	if cpu < 0 || cpu >= h.ncpu {
 		return nil, ENOENT
+	}
+	if !h.keyOK("lookup_percpu", key) {
+		return nil, EINVAL
 	}
 	e, _, _ := h.locate(key)
 	if e < 0 {
@@ -453,6 +496,9 @@ func (h *Hashtab) lookupPercpu(key []byte, cpu int) ([]byte, Errno) {
 }
 
 func (h *Hashtab) update(key, value []byte, flags uint64, src Source) Errno {
+	if !h.keyOK("update", key) {
+		return EINVAL
+	}
 	if h.lru != nil {
 		return h.lruUpdate(key, value, flags, src)
 	}
@@ -629,6 +675,9 @@ func (h *Hashtab) remove(e int32, b uint32, why string) {
 }
 
 func (h *Hashtab) delete(key []byte, src Source) Errno {
+	if !h.keyOK("delete", key) {
+		return EINVAL
+	}
 	e, _, b := h.locate(key)
 	if e < 0 {
 		return h.m.fail("delete", ENOENT, "no element with this key")
@@ -638,6 +687,9 @@ func (h *Hashtab) delete(key []byte, src Source) Errno {
 }
 
 func (h *Hashtab) lookupAndDelete(key []byte, flags uint64) ([]byte, Errno) {
+	if !h.keyOK("lookup_and_delete", key) {
+		return nil, EINVAL
+	}
 	if flags&^UpdateLock != 0 || (flags&UpdateLock != 0 && !h.m.SpinLock) {
 		return nil, h.m.fail("lookup_and_delete", EINVAL, "flags other than BPF_F_LOCK, or BPF_F_LOCK without a bpf_spin_lock")
 	}
@@ -656,6 +708,9 @@ func (h *Hashtab) lookupAndDelete(key []byte, flags uint64) ([]byte, Errno) {
 func (h *Hashtab) getNextKey(key []byte) ([]byte, Errno) {
 	start := uint32(0)
 	if key != nil {
+		if !h.keyOK("next", key) {
+			return nil, EINVAL
+		}
 		e, _, b := h.locate(key)
 		if e >= 0 {
 			if n := h.next[e]; n >= 0 {

@@ -42,6 +42,18 @@ const (
 	lpmCreateFlags   = FlagNoPrealloc | FlagNumaNode | bpfAccessMaskAll
 )
 
+// noSpinLock is the map_check_btf rule for the families in this package's
+// lpm_trie.go, queue_stack_maps.go, bloom_filter.go and map_in_map.go: a
+// bpf_spin_lock in the value (the SpinLock stand-in for BTF) is only for
+// hash, array and the local-storage maps, so it is EOPNOTSUPP. The kernel
+// checks BTF after map_alloc, so this runs last in alloc.
+func noSpinLock(m *Map) (Errno, string) {
+	if m.SpinLock {
+		return EOPNOTSUPP, fmt.Sprintf("a %v value cannot hold a bpf_spin_lock", m.Type)
+	}
+	return OK, ""
+}
+
 // progFlagsAccessOK is bpf_map_flags_access_ok: a map may not be both
 // read-only and write-only for programs.
 func progFlagsAccessOK(flags uint32) bool {
@@ -76,6 +88,9 @@ func lpmAlloc(m *Map) (mapOps, Errno, string) {
 		return nil, EINVAL, "value_size is 0"
 	case m.ValueSize > lpmValueMaxLen:
 		return nil, EINVAL, fmt.Sprintf("value_size %d is above %d (a node must fit KMALLOC_MAX_SIZE)", m.ValueSize, lpmValueMaxLen)
+	}
+	if e, why := noSpinLock(m); e != OK {
+		return nil, e, why
 	}
 	ds := int(m.KeySize) - 4
 	return &LPMTrie{m: m, dataSize: ds, maxPrefixlen: uint32(ds) * 8}, OK, ""
@@ -254,6 +269,14 @@ func (e LPMWalkEvent) String() string {
 
 func (t *LPMTrie) count() int { return t.nEntries }
 
+// failf builds the reason only when someone listens.
+func (t *LPMTrie) failf(op string, e Errno, format string, args ...any) Errno {
+	if !t.emitting() {
+		return e
+	}
+	return t.m.fail(op, e, fmt.Sprintf(format, args...))
+}
+
 func (t *LPMTrie) emitting() bool { return t.m.world != nil && t.m.world.Emitting() }
 
 // lookup is trie_lookup_elem: the longest stored prefix, no longer than the
@@ -264,7 +287,7 @@ func (t *LPMTrie) lookup(key []byte, src Source) ([]byte, Errno) {
 		return nil, t.m.fail("lookup", EINVAL, "key is not key_size bytes")
 	}
 	if k.prefixlen > t.maxPrefixlen {
-		return nil, t.m.fail("lookup", ENOENT, fmt.Sprintf("prefixlen %d is above the maximum %d", k.prefixlen, t.maxPrefixlen))
+		return nil, t.failf("lookup", ENOENT, "prefixlen %d is above the maximum %d", k.prefixlen, t.maxPrefixlen)
 	}
 	ev := t.emitting()
 	var found *lpmNode
@@ -303,6 +326,9 @@ func (t *LPMTrie) lookup(key []byte, src Source) ([]byte, Errno) {
 		n = n.child[next]
 	}
 	if found == nil {
+		if !ev {
+			return nil, ENOENT
+		}
 		return nil, t.m.fail("lookup", ENOENT, "no stored prefix covers "+t.keyLabel(k))
 	}
 	if src == Prog {
@@ -342,7 +368,7 @@ func (t *LPMTrie) update(key, value []byte, flags uint64, src Source) Errno {
 		return t.m.fail("update", EINVAL, "key is not key_size bytes")
 	}
 	if k.prefixlen > t.maxPrefixlen {
-		return t.m.fail("update", EINVAL, fmt.Sprintf("prefixlen %d is above the maximum %d", k.prefixlen, t.maxPrefixlen))
+		return t.failf("update", EINVAL, "prefixlen %d is above the maximum %d", k.prefixlen, t.maxPrefixlen)
 	}
 	if len(value) < int(t.m.ValueSize) {
 		return t.m.fail("update", EINVAL, "value is shorter than value_size")
@@ -443,7 +469,7 @@ func (t *LPMTrie) delete(key []byte, src Source) Errno {
 		return t.m.fail("delete", EINVAL, "key is not key_size bytes")
 	}
 	if k.prefixlen > t.maxPrefixlen {
-		return t.m.fail("delete", EINVAL, fmt.Sprintf("prefixlen %d is above the maximum %d", k.prefixlen, t.maxPrefixlen))
+		return t.failf("delete", EINVAL, "prefixlen %d is above the maximum %d", k.prefixlen, t.maxPrefixlen)
 	}
 	ev := t.emitting()
 	trim := &t.root
@@ -473,6 +499,9 @@ func (t *LPMTrie) delete(key []byte, src Source) Errno {
 		depth++
 	}
 	if n == nil || n.prefixlen != k.prefixlen || n.prefixlen != m || n.im {
+		if !ev {
+			return ENOENT
+		}
 		return t.m.fail("delete", ENOENT, t.keyLabel(k)+" is not in the trie")
 	}
 	t.nEntries--

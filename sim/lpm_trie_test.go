@@ -212,6 +212,9 @@ func TestLPMCreateErrnos(t *testing.T) {
 		{"rdonly", MapAttr{KeySize: 8, ValueSize: 8, MaxEntries: 1, Flags: FlagNoPrealloc | FlagRdonly}, OK},
 		{"rdonly_prog|wronly_prog", MapAttr{KeySize: 8, ValueSize: 8, MaxEntries: 1, Flags: FlagNoPrealloc | FlagRdonlyProg | FlagWronlyProg}, EINVAL},
 		{"map_extra", MapAttr{KeySize: 8, ValueSize: 8, MaxEntries: 1, Flags: FlagNoPrealloc, MapExtra: 1}, EINVAL},
+		{"numa_node", MapAttr{KeySize: 8, ValueSize: 8, MaxEntries: 1, Flags: FlagNoPrealloc | FlagNumaNode}, OK},
+		// §2.2 step 10: a spin lock in a type that does not support it.
+		{"spin lock", MapAttr{KeySize: 8, ValueSize: 8, MaxEntries: 1, Flags: FlagNoPrealloc, SpinLock: true}, EOPNOTSUPP},
 	}
 	for _, c := range cases {
 		w := NewWorld(Config{})

@@ -15,13 +15,16 @@ import (
 // max_entries into an "inner map meta" (CreateMap has resolved the fd into
 // Map.Inner). Every map later stored must be compatible with it:
 //
-//	bpf_map_meta_equal: same map_type, key_size, value_size, map_flags and
-//	                    BTF record (here: the spin-lock stand-in)
-//	plus, for an ARRAY template only (array_map_meta_equal): the same
-//	                    max_entries, unless the template has BPF_F_INNER_MAP
+//	bpf_map_meta_equal: same map_type, key_size, value_size, map_flags
+//	                    (without the fd-only RDONLY/WRONLY) and BTF record
+//	                    (here: the spin-lock stand-in)
+//	plus, for ARRAY and PERCPU_ARRAY templates (array_map_meta_equal): the
+//	                    same max_entries, unless the template has BPF_F_INNER_MAP
 //
 // Other inner types do not compare max_entries at all: a HASH of any size
-// fits a HASH template (this refines the one-line summary in §7).
+// fits a HASH template (this refines the one-line summary in §7). A live
+// map-only probe on 6.18.44 confirmed both, and that an update of an existing
+// HASH_OF_MAPS key is in place (the walk order does not change).
 //
 // User space writes a slot with the inner map's fd (4 bytes) and reads back
 // the inner map's ID; programs get the inner map itself (ProgLookupInner).
@@ -78,15 +81,20 @@ func innerCompatible(meta, inner *Map) (bool, string) {
 		return false, fmt.Sprintf("key_size %d, the template has %d", inner.KeySize, meta.KeySize)
 	case meta.ValueSize != inner.ValueSize:
 		return false, fmt.Sprintf("value_size %d, the template has %d", inner.ValueSize, meta.ValueSize)
-	case meta.Flags != inner.Flags:
-		return false, fmt.Sprintf("map_flags %s, the template has %s", FormatMapFlags(inner.Flags), FormatMapFlags(meta.Flags))
+	case meta.Flags&^fdOnlyFlags != inner.Flags&^fdOnlyFlags:
+		return false, fmt.Sprintf("map_flags %s, the template has %s", FormatMapFlags(inner.Flags&^fdOnlyFlags), FormatMapFlags(meta.Flags&^fdOnlyFlags))
 	case meta.SpinLock != inner.SpinLock || meta.SpinLock && meta.SpinLockOff != inner.SpinLockOff:
 		return false, "the values' special fields (bpf_spin_lock) differ from the template's"
-	case meta.Type == MapArray && meta.Flags&FlagInnerMap == 0 && meta.MaxEntries != inner.MaxEntries:
+	case (meta.Type == MapArray || meta.Type == MapPercpuArray) && meta.Flags&FlagInnerMap == 0 && meta.MaxEntries != inner.MaxEntries:
 		return false, fmt.Sprintf("max_entries %d, the template array has %d (BPF_F_INNER_MAP would allow any size)", inner.MaxEntries, meta.MaxEntries)
 	}
 	return true, ""
 }
+
+// fdOnlyFlags belong to the fd, not the map: the kernel clears them from
+// map->map_flags (bpf_map_flags_retain_permanent), so they never take part
+// in the comparison.
+const fdOnlyFlags = FlagRdonly | FlagWronly
 
 // mapInMap is what both outer types share.
 type mapInMap struct {
@@ -179,6 +187,9 @@ func arrayOfMapsAlloc(m *Map) (mapOps, Errno, string) {
 	}
 	if sz := arrayAllocSize(m, m.world.PossibleCPUs()); sz > simTotalRAM {
 		return nil, ENOMEM, fmt.Sprintf("%d bytes of slots exceed the machine's memory", sz)
+	}
+	if e, why := noSpinLock(m); e != OK {
+		return nil, e, why
 	}
 	return &ArrayOfMaps{mapInMap: mapInMap{m}, max: m.MaxEntries, slots: map[uint32]uint32{}}, OK, ""
 }
@@ -316,6 +327,9 @@ func hashOfMapsAlloc(m *Map) (mapOps, Errno, string) {
 	}
 	ops, e, why := htabAlloc(m)
 	if e != OK {
+		return nil, e, why
+	}
+	if e, why := noSpinLock(m); e != OK {
 		return nil, e, why
 	}
 	return &HashOfMaps{mapInMap: mapInMap{m}, h: ops.(*Hashtab)}, OK, ""

@@ -131,6 +131,27 @@ func TestArrayOfMaps(t *testing.T) {
 	if e := o2.Update(qsVal(0), mimFD(a.FD), 0); e != EINVAL {
 		t.Fatalf("flags differ: %v", e)
 	}
+	// [LIVE 6.18.44 map-only probe] a PERCPU_ARRAY template compares
+	// max_entries too.
+	tp := mimCreate(t, w, MapAttr{Name: "tp", Type: MapPercpuArray, KeySize: 4, ValueSize: 8, MaxEntries: 2})
+	bp := mimCreate(t, w, MapAttr{Name: "bp", Type: MapPercpuArray, KeySize: 4, ValueSize: 8, MaxEntries: 5})
+	o3 := mimCreate(t, w, MapAttr{Name: "o3", Type: MapArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 1, InnerMapFD: tp.FD})
+	if e := o3.Update(qsVal(0), mimFD(bp.FD), 0); e != EINVAL {
+		t.Fatalf("percpu_array of another size: %v", e)
+	}
+	// RDONLY/WRONLY belong to the fd, not the map: they are not compared
+	// (seen in the kernel-oracle differential test).
+	ro := mimCreate(t, w, MapAttr{Name: "ro", Type: MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 2, Flags: FlagWronly})
+	if e := o.Update(qsVal(2), mimFD(ro.FD), 0); e != OK {
+		t.Fatalf("wronly inner map: %v", e)
+	}
+	// [LIVE] order of checks: index before fd, fd before meta.
+	if e := o.Update(qsVal(3), mimFD(9999), 0); e != E2BIG {
+		t.Fatalf("index 3 with a bad fd: %v", e)
+	}
+	if e := o.Update(qsVal(3), mimFD(a.FD), UpdateNoExist); e != EINVAL {
+		t.Fatalf("index 3 with NOEXIST: %v", e)
+	}
 }
 
 func TestHashOfMaps(t *testing.T) {
@@ -141,34 +162,38 @@ func TestHashOfMaps(t *testing.T) {
 	o := mimCreate(t, w, MapAttr{Name: "outer", Type: MapHashOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 2, Flags: FlagZeroSeed, InnerMapFD: tmpl.FD})
 
 	// A hash template does not compare max_entries.
-	if e := o.Update(qsVal(10), mimFD(small.FD), UpdateNoExist); e != OK {
+	if e := o.Update(qsVal(5), mimFD(small.FD), UpdateNoExist); e != OK {
 		t.Fatalf("different max_entries for a hash inner map: %v", e)
 	}
-	if e := o.Update(qsVal(10), mimFD(tmpl.FD), UpdateNoExist); e != EEXIST {
+	if e := o.Update(qsVal(5), mimFD(tmpl.FD), UpdateNoExist); e != EEXIST {
 		t.Fatal(e)
 	}
-	if e := o.Update(qsVal(11), mimFD(tmpl.FD), UpdateExist); e != ENOENT {
+	if e := o.Update(qsVal(6), mimFD(tmpl.FD), UpdateExist); e != ENOENT {
 		t.Fatal(e)
 	}
-	if e := o.Update(qsVal(11), mimFD(other.FD), 0); e != EINVAL {
+	if e := o.Update(qsVal(6), mimFD(other.FD), 0); e != EINVAL {
 		t.Fatalf("key size differs: %v", e)
 	}
-	if e := o.Update(qsVal(11), mimFD(9999), 0); e != EBADF {
+	if e := o.Update(qsVal(6), mimFD(9999), 0); e != EBADF {
 		t.Fatal(e)
 	}
-	if e := o.Update(qsVal(11), mimFD(tmpl.FD), UpdateLock); e != EINVAL {
+	// [LIVE] the fd is resolved before the flags are checked.
+	if e := o.Update(qsVal(6), mimFD(9999), 3); e != EBADF {
+		t.Fatalf("bad fd with flags 3: %v", e)
+	}
+	if e := o.Update(qsVal(6), mimFD(tmpl.FD), UpdateLock); e != EINVAL {
 		t.Fatal(e)
 	}
-	if e := o.Update(qsVal(11), mimFD(tmpl.FD), 0); e != OK {
+	if e := o.Update(qsVal(6), mimFD(tmpl.FD), 0); e != OK {
 		t.Fatal(e)
 	}
-	if e := o.Update(qsVal(12), mimFD(tmpl.FD), 0); e != E2BIG {
+	if e := o.Update(qsVal(7), mimFD(tmpl.FD), 0); e != E2BIG {
 		t.Fatalf("full: %v", e)
 	}
-	if v, e := o.Lookup(qsVal(10), 0); e != OK || binary.LittleEndian.Uint32(v) != small.ID {
+	if v, e := o.Lookup(qsVal(5), 0); e != OK || binary.LittleEndian.Uint32(v) != small.ID {
 		t.Fatal(v, e)
 	}
-	if m, e := o.ProgLookupInner(qsVal(11)); e != OK || m != tmpl {
+	if m, e := o.ProgLookupInner(qsVal(6)); e != OK || m != tmpl {
 		t.Fatal(m, e)
 	}
 	// Replacing keeps the walk order (in-place update).
@@ -188,8 +213,12 @@ func TestHashOfMaps(t *testing.T) {
 	if len(before) != 2 {
 		t.Fatalf("walk %v", before)
 	}
-	// Re-point the key that comes first; with a move-to-head update it would
-	// stay first only by luck, so re-point the one that comes last instead.
+	// Keys 5 and 6 share bucket 0 of 2 (§3.3 hashes 0xf5a8a9b6, 0x421eac7e),
+	// newest first: 6 then 5. Re-pointing 5 in place keeps that order; a
+	// move-to-head update (plain HASH) would give 5 then 6.
+	if before[0] != 6 || before[1] != 5 {
+		t.Fatalf("walk %v, want [6 5]", before)
+	}
 	last := before[len(before)-1]
 	if e := o.Update(qsVal(last), mimFD(small.FD), UpdateExist); e != OK {
 		t.Fatal(e)
@@ -200,16 +229,16 @@ func TestHashOfMaps(t *testing.T) {
 	if v := o.Ops().(*HashOfMaps).View(); len(v.Slots) != 2 || v.Slots[1].InnerName != "small" {
 		t.Fatalf("view %+v", v)
 	}
-	if _, e := o.LookupAndDelete(qsVal(10), 0); e != ENOTSUPP {
+	if _, e := o.LookupAndDelete(qsVal(5), 0); e != ENOTSUPP {
 		t.Fatal(e)
 	}
-	if e := o.Delete(qsVal(10)); e != OK {
+	if e := o.Delete(qsVal(5)); e != OK {
 		t.Fatal(e)
 	}
-	if e := o.Delete(qsVal(10)); e != ENOENT {
+	if e := o.Delete(qsVal(5)); e != ENOENT {
 		t.Fatal(e)
 	}
-	if m, e := o.ProgLookupInner(qsVal(10)); e != ENOENT || m != nil {
+	if m, e := o.ProgLookupInner(qsVal(5)); e != ENOENT || m != nil {
 		t.Fatal(m, e)
 	}
 }

@@ -76,7 +76,7 @@ func randomBloomScenario(seed uint64) oracleScenario {
 func TestOracleBloom(t *testing.T) {
 	kernel.Require(t)
 	requireSimulated(t, sim.MapBloomFilter)
-	n := 400
+	n := 1000
 	if testing.Short() {
 		n = 40
 	}

@@ -37,10 +37,13 @@ const (
 	opProgLookup // bpf_map_lookup_elem from a program (env.progLookup)
 	opKeySet     // the sorted key set (for maps whose walk order is not modelled)
 	opPeekValue  // lookup with a NULL key and Val as the input (bloom filter)
+	opProgUpdate // bpf_map_update_elem from a program (Val is one CPU's value)
+	opProgDelete // bpf_map_delete_elem from a program
+	opCPU        // move to CPU Flags (the kernel thread's affinity; World.SetCPU)
 )
 
 func (k oracleOpKind) String() string {
-	return [...]string{"update", "lookup", "delete", "lookup_and_delete", "next", "walk", "freeze", "prog_lookup", "keyset", "peek_value"}[k]
+	return [...]string{"update", "lookup", "delete", "lookup_and_delete", "next", "walk", "freeze", "prog_lookup", "keyset", "peek_value", "prog_update", "prog_delete", "cpu"}[k]
 }
 
 // oracleOp is one statement. Key nil means a NULL key pointer.
@@ -57,15 +60,18 @@ func (o oracleOp) String() string {
 	if o.Kind == opWalk || o.Kind == opFreeze || o.Kind == opKeySet {
 		return b.String()
 	}
+	if o.Kind == opCPU {
+		return fmt.Sprintf("cpu %d", o.Flags)
+	}
 	if o.Key == nil {
 		b.WriteString(" NULL")
 	} else {
 		b.WriteString(" " + hex.EncodeToString(o.Key))
 	}
-	if o.Kind == opUpdate || o.Kind == opPeekValue {
+	if o.Kind == opUpdate || o.Kind == opPeekValue || o.Kind == opProgUpdate {
 		b.WriteString(" = " + hex.EncodeToString(o.Val))
 	}
-	if o.Flags != 0 || o.Kind == opUpdate {
+	if o.Flags != 0 || o.Kind == opUpdate || o.Kind == opProgUpdate {
 		fmt.Fprintf(&b, " flags=%d", o.Flags)
 	}
 	return b.String()
@@ -112,6 +118,10 @@ type oracleEnv struct {
 	// progLookup runs bpf_map_lookup_elem(key) in a program on the
 	// kernel, returning whether the key was found.
 	progLookup func(km *kernel.Map, key []byte) (bool, error)
+	// progUpdate and progDelete run the helpers in a program on the
+	// kernel and return the errno of R0.
+	progUpdate func(km *kernel.Map, key, val []byte, flags uint64) (sim.Errno, error)
+	progDelete func(km *kernel.Map, key []byte) (sim.Errno, error)
 	// walkOrderFree compares walks as sets (order not modelled).
 	walkOrderFree bool
 	// noValueCheck skips comparing lookup values of walk keys.
@@ -286,6 +296,24 @@ func kernelDo(m *kernel.Map, op oracleOp, a sim.MapAttr, env *oracleEnv) (oracle
 		e = m.Freeze()
 	case opPeekValue:
 		e = m.PeekValue(append([]byte(nil), op.Val...), op.Flags)
+	case opProgUpdate, opProgDelete:
+		var se sim.Errno
+		var err error
+		if op.Kind == opProgUpdate {
+			se, err = env.progUpdate(m, op.Key, op.Val, op.Flags)
+		} else {
+			se, err = env.progDelete(m, op.Key)
+		}
+		if err != nil {
+			return r, err
+		}
+		e = unix.Errno(se)
+	case opCPU:
+		var set unix.CPUSet
+		set.Set(int(op.Flags))
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			return r, err
+		}
 	case opProgLookup:
 		found, err := env.progLookup(m, op.Key)
 		if err != nil {
@@ -346,6 +374,14 @@ func simDo(m *sim.Map, op oracleOp, a sim.MapAttr, env *oracleEnv) oracleResult 
 		r.errno = m.Freeze()
 	case opPeekValue:
 		r.errno = m.PeekValue(append([]byte(nil), op.Val...), op.Flags)
+	case opProgUpdate:
+		r.errno = m.ProgUpdate(op.Key, op.Val, op.Flags)
+	case opProgDelete:
+		r.errno = m.ProgDelete(op.Key)
+	case opCPU:
+		if err := m.World().SetCPU(int(op.Flags)); err != nil {
+			r.errno = sim.EINVAL
+		}
 	case opProgLookup:
 		_, r.errno = m.ProgLookup(op.Key)
 	case opWalk, opKeySet:

@@ -86,7 +86,7 @@ func randomLPMScenario(seed uint64) oracleScenario {
 func TestOracleLPM(t *testing.T) {
 	kernel.Require(t)
 	requireSimulated(t, sim.MapLPMTrie)
-	n := 1500
+	n := 4000
 	if testing.Short() {
 		n = 150
 	}

@@ -3,12 +3,14 @@
 package sim_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
 
 	"github.com/bpfplay/bpfplay/internal/kernel"
 	"github.com/bpfplay/bpfplay/sim"
@@ -24,6 +26,7 @@ type lruProber struct {
 	outer *kernel.Map
 	prog  *ebpf.Program
 	ks    int
+	vs    int
 }
 
 type lruCombo struct {
@@ -62,11 +65,14 @@ func (ps *lruProbers) get(a sim.MapAttr) (*lruProber, error) {
 	if e != 0 {
 		return nil, fmt.Errorf("outer map: %v", e)
 	}
+	// Packet: op u8 at 0 (0 lookup, 1 update, 2 delete), flags u64 at 8,
+	// the key at 16, the value after it.
+	ks, vs := int32(a.KeySize), int32(a.ValueSize)
 	insns := asm.Instructions{
 		asm.LoadMem(asm.R6, asm.R1, 0, asm.Word), // data
 		asm.LoadMem(asm.R7, asm.R1, 4, asm.Word), // data_end
 		asm.Mov.Reg(asm.R8, asm.R6),
-		asm.Add.Imm(asm.R8, int32(a.KeySize)),
+		asm.Add.Imm(asm.R8, 16+ks+vs),
 		asm.JGT.Reg(asm.R8, asm.R7, "err"),
 		asm.StoreImm(asm.R10, -4, 0, asm.Word),
 		asm.Mov.Reg(asm.R2, asm.R10),
@@ -74,15 +80,27 @@ func (ps *lruProbers) get(a sim.MapAttr) (*lruProber, error) {
 		asm.LoadMapPtr(asm.R1, outer.FD),
 		asm.FnMapLookupElem.Call(),
 		asm.JEq.Imm(asm.R0, 0, "err"),
-		asm.Mov.Reg(asm.R1, asm.R0),
+		asm.Mov.Reg(asm.R9, asm.R0), // the inner map
+		asm.Mov.Reg(asm.R1, asm.R9),
 		asm.Mov.Reg(asm.R2, asm.R6),
+		asm.Add.Imm(asm.R2, 16),
+		asm.LoadMem(asm.R3, asm.R6, 0, asm.Byte),
+		asm.JEq.Imm(asm.R3, 1, "update"),
+		asm.JEq.Imm(asm.R3, 2, "delete"),
 		asm.FnMapLookupElem.Call(),
 		asm.JEq.Imm(asm.R0, 0, "miss"),
 		asm.Mov.Imm(asm.R0, 1),
 		asm.Return(),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("miss"),
 		asm.Return(),
-		asm.Mov.Imm(asm.R0, 3).WithSymbol("err"),
+		asm.Mov.Reg(asm.R3, asm.R6).WithSymbol("update"),
+		asm.Add.Imm(asm.R3, 16+ks),
+		asm.LoadMem(asm.R4, asm.R6, 8, asm.DWord),
+		asm.FnMapUpdateElem.Call(),
+		asm.Return(),
+		asm.FnMapDeleteElem.Call().WithSymbol("delete"),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 1000).WithSymbol("err"),
 		asm.Return(),
 	}
 	prog, err := kernel.LoadProgramWithOptions(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL", Instructions: insns},
@@ -91,7 +109,7 @@ func (ps *lruProbers) get(a sim.MapAttr) (*lruProber, error) {
 		outer.Close()
 		return nil, fmt.Errorf("load LRU probe program: %w", err)
 	}
-	p := &lruProber{outer: outer, prog: prog, ks: int(a.KeySize)}
+	p := &lruProber{outer: outer, prog: prog, ks: int(a.KeySize), vs: int(a.ValueSize)}
 	ps.cache[c] = p
 	return p, nil
 }
@@ -106,21 +124,29 @@ func (p *lruProber) swapIn(km *kernel.Map) error {
 	return nil
 }
 
-func (p *lruProber) lookup(key []byte) (bool, error) {
-	pkt := make([]byte, max(14, len(key)))
-	copy(pkt, key)
+func (p *lruProber) run(op byte, key, val []byte, flags uint64) (uint32, error) {
+	pkt := make([]byte, 16+p.ks+p.vs)
+	pkt[0] = op
+	binary.LittleEndian.PutUint64(pkt[8:], flags)
+	copy(pkt[16:], key)
+	copy(pkt[16+p.ks:], val)
 	ret, err := p.prog.Run(&ebpf.RunOptions{Data: pkt})
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	switch ret {
-	case 0:
-		return false, nil
-	case 1:
-		return true, nil
+	if ret == 1000 {
+		return 0, fmt.Errorf("LRU probe program: no inner map or short packet")
 	}
-	return false, fmt.Errorf("LRU probe program returned %d", ret)
+	return ret, nil
 }
+
+func (p *lruProber) lookup(key []byte) (bool, error) {
+	ret, err := p.run(0, key, nil, 0)
+	return ret == 1, err
+}
+
+// errnoOf turns a helper's R0 (truncated to u32 by test_run) into an errno.
+func errnoOf(ret uint32) sim.Errno { return sim.Errno(-int32(ret)) }
 
 // lruEnv makes the scenario's kernel map the prober's inner map.
 func (ps *lruProbers) env(a sim.MapAttr) (*oracleEnv, error) {
@@ -129,8 +155,23 @@ func (ps *lruProbers) env(a sim.MapAttr) (*oracleEnv, error) {
 		return nil, err
 	}
 	return &oracleEnv{
-		setup:      func(km *kernel.Map, sm *sim.Map) error { return p.swapIn(km) },
+		setup: func(km *kernel.Map, sm *sim.Map) error {
+			var set unix.CPUSet // every scenario starts on CPU 0
+			set.Set(0)
+			if err := unix.SchedSetaffinity(0, &set); err != nil {
+				return err
+			}
+			return p.swapIn(km)
+		},
 		progLookup: func(km *kernel.Map, key []byte) (bool, error) { return p.lookup(key) },
+		progUpdate: func(km *kernel.Map, key, val []byte, flags uint64) (sim.Errno, error) {
+			ret, err := p.run(1, key, val, flags)
+			return errnoOf(ret), err
+		},
+		progDelete: func(km *kernel.Map, key []byte) (sim.Errno, error) {
+			ret, err := p.run(2, key, nil, 0)
+			return errnoOf(ret), err
+		},
 	}, nil
 }
 
@@ -148,12 +189,16 @@ func randomLRUScenario(seed uint64, t sim.MapType, flags uint32) oracleScenario 
 	}
 	pool := hashKeyPool(r, int(ks), npool)
 	g := newOracleGen(r, a, pool)
+	// Program updates write value_size bytes of one CPU's slot; the padding
+	// behaviour is checked by the "percpu padding" vector instead.
+	g.zeroPad = true
 	n := 30 + r.IntN(int(max)*3+30)
 	if n > 500 {
 		n = 500
 	}
 	var ops []oracleOp
 	walkEvery := 4 + r.IntN(12)
+	switchCPUs := r.IntN(3) == 0 // a third of the scenarios also run on other CPUs
 	for i := 0; i < n; i++ {
 		var op oracleOp
 		switch x := r.IntN(100); {
@@ -167,10 +212,20 @@ func randomLRUScenario(seed uint64, t sim.MapType, flags uint32) oracleScenario 
 			op = oracleOp{Kind: opDelete, Key: g.key()}
 		case x < 89:
 			op = oracleOp{Kind: opLookupAndDelete, Key: g.key(), Flags: g.lookupFlags()}
-		case x < 95:
+		case x < 93:
 			op = oracleOp{Kind: opNextKey, Key: pool[r.IntN(len(pool))]}
-		default:
+		case x < 95:
 			op = oracleOp{Kind: opWalk}
+		default:
+			// From a program: update (one CPU's value) or delete.
+			if r.IntN(3) == 0 {
+				op = oracleOp{Kind: opProgDelete, Key: pool[r.IntN(len(pool))]}
+			} else {
+				op = oracleOp{Kind: opProgUpdate, Key: pool[r.IntN(len(pool))], Val: g.value()[:vs], Flags: g.updateFlags() & 7}
+			}
+		}
+		if switchCPUs && r.IntN(12) == 0 {
+			ops = append(ops, oracleOp{Kind: opCPU, Flags: uint64(r.IntN(kernel.PossibleCPUs()))})
 		}
 		ops = append(ops, op)
 		if i%walkEvery == walkEvery-1 {
@@ -188,7 +243,7 @@ func TestOracleLRU(t *testing.T) {
 	kernel.Require(t)
 	kernel.PinCPU0(t)
 	ps := newLRUProbers(t)
-	n := 600
+	n := 1000
 	if testing.Short() {
 		n = 60
 	}
@@ -287,6 +342,20 @@ func TestOracleLRUVectors(t *testing.T) {
 				{Name: "sanity3", Attr: attr(128), Ops: cat(ins(1, 128), pl64, ins(129, 192))},
 				{Name: "sanity7", Attr: attr(2), Ops: cat([]oracleOp{U(1, 1), U(1, 1), L(2), U(2, 2), U(2, 1), L(3), P(1), L(2), U(3, 1), L(2)})},
 				{Name: "sanity8", Attr: attr(2), Ops: cat([]oracleOp{U(1, 1), U(1, 1), L(2), U(2, 2), U(2, 1), L(3), L(1), P(2), U(3, 1), L(1)})},
+			}
+			if ty == sim.MapLRUPercpuHash {
+				// A syscall update writes whole 8-byte slots (padding
+				// included); a program update of an existing element
+				// writes value_size bytes of the current CPU's slot.
+				pad := sim.MapAttr{Type: ty, KeySize: 4, ValueSize: 1, MaxEntries: 4, Flags: fl | sim.FlagZeroSeed}
+				full := make([]byte, 8*ncpu)
+				for i := range full {
+					full[i] = byte(0xa0 + i)
+				}
+				k := []byte{1, 0, 0, 0}
+				cases = append(cases, oracleScenario{Name: "percpu padding after prog update", Attr: pad, Ops: []oracleOp{
+					{Kind: opUpdate, Key: k, Val: full}, {Kind: opProgUpdate, Key: k, Val: []byte{0x55}, Flags: sim.UpdateExist}, {Kind: opLookup, Key: k},
+				}})
 			}
 			for _, c := range cases {
 				c.Name = fmt.Sprintf("%s %s %s", c.Name, ty, sim.FormatMapFlags(c.Attr.Flags))

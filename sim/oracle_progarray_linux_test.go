@@ -69,7 +69,7 @@ func TestOracleProgArray(t *testing.T) {
 	for i, p := range kprogs {
 		kids[progID(t, p)] = uint32(i)
 	}
-	n := 600
+	n := 1500
 	if testing.Short() {
 		n = 60
 	}

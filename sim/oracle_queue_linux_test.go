@@ -66,7 +66,7 @@ func randomQueueScenario(seed uint64, t sim.MapType) oracleScenario {
 // TestOracleQueueStack runs random QUEUE and STACK scenarios on both sides.
 func TestOracleQueueStack(t *testing.T) {
 	kernel.Require(t)
-	n := 1000
+	n := 3000
 	if testing.Short() {
 		n = 100
 	}

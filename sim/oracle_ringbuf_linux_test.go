@@ -372,12 +372,15 @@ func TestOracleRingbuf(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("§9.4 vector, final kernel state (equal in the sim): %s", final)
+	if _, _, mid, err := runRingScenarioState(rk, 4096, vec[:173]); err == nil {
+		t.Logf("§9.4 vector after step 5: %.160s ...", mid)
+	}
 	st.scenarios++
 	st.statements += n
 	if msg != "" {
 		fail("§9.4 vector", msg)
 	}
-	scenarios := 300
+	scenarios := 600
 	if testing.Short() {
 		scenarios = 30
 	}

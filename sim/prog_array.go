@@ -48,39 +48,8 @@ func (e ProgArrayEvent) String() string {
 	return fmt.Sprintf("prog_array %s: slot %d = %s", e.Map, e.Index, e.Prog)
 }
 
-// progArrayAllocCheck is fd_array_map_alloc_check: value_size must be 4
-// and the program-side access flags are refused, then the array checks.
-func progArrayAllocCheck(a *MapAttr, w *World) (Errno, string) {
-	if a.ValueSize != 4 {
-		return EINVAL, fmt.Sprintf("a prog_array value is a 4-byte program fd, value_size is %d", a.ValueSize)
-	}
-	if a.Flags&(FlagRdonlyProg|FlagWronlyProg) != 0 {
-		return EINVAL, "BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are not allowed on fd arrays"
-	}
-	return fdArrayCommonCheck(a)
-}
-
-// fdArrayCommonCheck is the part of array_map_alloc_check that applies to
-// fd arrays (kernel-semantics §2.2, ARRAY rows).
-func fdArrayCommonCheck(a *MapAttr) (Errno, string) {
-	if a.MaxEntries == 0 || a.KeySize != 4 || a.ValueSize == 0 {
-		return EINVAL, fmt.Sprintf("an array needs max_entries > 0 (%d), key_size 4 (%d) and value_size > 0 (%d)", a.MaxEntries, a.KeySize, a.ValueSize)
-	}
-	allowed := FlagNumaNode | FlagMmapable | flagAccessMask | FlagPreserveElems | FlagInnerMap | FlagRdonlyProg | FlagWronlyProg
-	if a.Flags&^allowed != 0 {
-		return EINVAL, fmt.Sprintf("flags %s are not allowed on an array", FormatMapFlags(a.Flags&^allowed))
-	}
-	if a.Flags&(FlagMmapable|FlagInnerMap) != 0 {
-		return EINVAL, "BPF_F_MMAPABLE and BPF_F_INNER_MAP are for plain arrays only"
-	}
-	if a.Flags&FlagPreserveElems != 0 {
-		return EINVAL, "BPF_F_PRESERVE_ELEMS is for perf_event_array only"
-	}
-	if a.ValueSize > 1<<31-1 {
-		return E2BIG, "value_size is above INT_MAX"
-	}
-	return OK, ""
-}
+// progArrayAllocCheck is fd_array_map_alloc_check (arraymap.go).
+func progArrayAllocCheck(a *MapAttr, w *World) (Errno, string) { return fdArrayAllocCheck(a) }
 
 func progArrayAlloc(m *Map) (mapOps, Errno, string) {
 	if m.MaxEntries > 1<<24 {

@@ -19,10 +19,6 @@ import (
 
 const (
 	qsCreateFlags = FlagNumaNode | bpfAccessMaskAll
-	// qsMaxAlloc is where the simulator stops pretending that vmalloc
-	// succeeds: the kernel's limit is free memory (kernel-oracle §1 says the
-	// ENOMEM point "depends on free memory"); we fix it at 16 GiB.
-	qsMaxAlloc = 16 << 30
 )
 
 func init() {
@@ -51,9 +47,17 @@ func qsAllocCheck(a *MapAttr, w *World) (Errno, string) {
 }
 
 func qsAlloc(m *Map) (mapOps, Errno, string) {
+	// The ring is one vmalloc area of (max_entries + 1) * value_size bytes.
+	// The kernel's limit is free memory (kernel-oracle §1); like the array
+	// and hash models we refuse areas larger than the machine's RAM
+	// (simTotalRAM). max_entries 0xffffffff would wrap the kernel's u32 ring
+	// size to 0; the simulator refuses it as ENOMEM instead of modelling that.
 	size := uint64(m.MaxEntries) + 1
-	if size*uint64(m.ValueSize) > qsMaxAlloc {
+	if size*uint64(m.ValueSize) > simTotalRAM || size > 0xffffffff {
 		return nil, ENOMEM, fmt.Sprintf("%d slots of %d bytes do not fit in memory", size, m.ValueSize)
+	}
+	if e, why := noSpinLock(m); e != OK {
+		return nil, e, why
 	}
 	return &QueueStack{m: m, size: uint32(size), slots: map[uint32][]byte{}}, OK, ""
 }
@@ -118,6 +122,9 @@ func (q *QueueStack) push(value []byte, flags uint64) Errno {
 	}
 	if q.full() {
 		if flags&UpdateExist == 0 {
+			if q.m.world == nil || !q.m.world.Emitting() {
+				return E2BIG
+			}
 			return q.m.fail("push", E2BIG, fmt.Sprintf("full (%d elements); BPF_EXIST would drop the oldest", q.count()))
 		}
 		old := q.tail

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bpfplay/bpfplay/sim"
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 )
 
@@ -44,6 +45,12 @@ type App struct {
 	errs     []ScriptError
 	loadErr  string
 	step     int // 0-based index into the trace
+
+	// The frame (World and named maps) of frameStep, cached for renders.
+	frameStep  int
+	frameTrace Trace
+	frameWorld *sim.World
+	frameMaps  []NamedMap
 
 	// Playground editor.
 	editor      string
@@ -187,6 +194,20 @@ func (a *App) run(name, src string) {
 		return
 	}
 	a.trace = t
+	a.errs = t.StepErrors()
+}
+
+// frame is the World after the current step and its named maps. It comes
+// from the Trace (checkpoint + replay), never from UI-side bookkeeping.
+func (a *App) frame() (*sim.World, []NamedMap) {
+	if a.trace == nil {
+		return nil, nil
+	}
+	if a.frameTrace != a.trace || a.frameStep != a.step {
+		a.frameWorld, a.frameMaps = a.trace.Frame(a.step)
+		a.frameTrace, a.frameStep = a.trace, a.step
+	}
+	return a.frameWorld, a.frameMaps
 }
 
 // safeRun turns a panic in the engine into an error naming it, so a bad

@@ -11,15 +11,28 @@ import (
 // its result and the events it emitted. Everything comes from the
 // simulator's Trace; the UI never computes map behaviour itself.
 type StepView struct {
-	Line   int    // 1-based scenario line of the statement
-	Text   string // the statement as written
-	Errno  sim.Errno
-	Key    []byte // the key the statement used or returned (nil if none)
-	Value  []byte // the value read, if any
-	Ret    int64  // R0 of a run statement
-	HasRet bool
-	Err    string // a semantic error the step ran into (undefined map...)
-	Events []sim.Event
+	Line    int    // 1-based scenario line of the statement
+	Text    string // the statement as written
+	Op      string // "update", "lookup", "run", ...
+	Map     string // the map or program the statement acted on
+	Errno   sim.Errno
+	Key     []byte   // the key a next statement returned (nil if none)
+	Keys    [][]byte // the keys a walk returned, in order
+	Value   []byte   // the value read, if any
+	Ret     uint64   // R0 of a run statement
+	HasRet  bool
+	Display string // the result as the scenario language writes it
+	Expect  string // the expectation after "=>", if any
+	Failed  bool   // the expectation did not hold
+	Got     string // what the step gave instead
+	Err     string // a script error the step ran into (undefined map...)
+	Events  []sim.Event
+}
+
+// NamedMap is a map with the scenario name bound to it.
+type NamedMap struct {
+	Name string
+	Map  *sim.Map
 }
 
 // Trace is the replayable result of running a scenario: Len steps, and the
@@ -28,7 +41,11 @@ type StepView struct {
 type Trace interface {
 	Len() int
 	Step(i int) StepView
-	WorldAt(i int) *sim.World
+	// Frame is the World after step i with its named maps in definition
+	// order; the caller may keep it.
+	Frame(i int) (*sim.World, []NamedMap)
+	// StepErrors are the script errors steps ran into, positioned.
+	StepErrors() []ScriptError
 }
 
 // InsnTracer is implemented by traces whose run steps can be replayed one
@@ -66,6 +83,9 @@ type MachineError struct {
 // shows that running is not available.
 var runScenario func(name, src string) (Trace, error)
 
+// positioned converts the engine's own error type, when it has one.
+var positioned func(error) ([]ScriptError, bool)
+
 // ScriptError is one positioned problem in a scenario.
 type ScriptError struct {
 	Line, Col int
@@ -79,8 +99,10 @@ func scriptErrors(err error) []ScriptError {
 	if err == nil {
 		return nil
 	}
-	if p, ok := err.(interface{ Positions() []ScriptError }); ok {
-		return p.Positions()
+	if positioned != nil {
+		if out, ok := positioned(err); ok {
+			return out
+		}
 	}
 	var out []ScriptError
 	for _, line := range strings.Split(err.Error(), "\n") {

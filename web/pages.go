@@ -388,7 +388,7 @@ func (a *App) renderShareButtons() app.UI {
 		return nil
 	}
 	return app.Span().Class("bp-share-buttons").Body(
-		app.Button().ID("bp-share").Aria("label", a.t("shareHint")).Text("🔗 "+a.t("share")).
+		app.Button().ID("bp-share").Aria("label", a.t("shareHint")).Text(a.t("share")).
 			OnClick(func(ctx app.Context, e app.Event) { a.makeShare("link") }),
 		app.Button().ID("bp-embed-code").Aria("label", a.t("embedHint")).Text("</> "+a.t("embed")).
 			OnClick(func(ctx app.Context, e app.Event) { a.makeShare("embed") }),

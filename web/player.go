@@ -36,17 +36,17 @@ func (a *App) renderPlayer() app.UI {
 	playLabel := a.t("play")
 	playIcon := "▶"
 	if a.playing {
-		playLabel, playIcon = a.t("pause"), "❚❚"
+		playLabel, playIcon = a.t("pause"), "||"
 	}
 	return app.Div().ID("bp-player").Class("bp-player").Role("toolbar").Aria("label", a.t("stepping")).Body(
-		btn("bp-first", "⏮", a.t("first")+" (Home)", atStart, func(ctx app.Context) { a.stop(); a.setStep(0) }),
+		btn("bp-first", "|◀", a.t("first")+" (Home)", atStart, func(ctx app.Context) { a.stop(); a.setStep(0) }),
 		btn("bp-back", "◀", a.t("back")+" (←)", atStart, func(ctx app.Context) { a.stop(); a.setStep(a.step - 1) }),
 		app.Button().ID("bp-play").Class("bp-ctl bp-play").
 			Aria("label", playLabel+" (Space)").Aria("pressed", a.playing).Title(playLabel+" (Space)").
-			Body(app.Span().Aria("hidden", true).Text(playIcon)).
+			Body(app.Span().Aria("hidden", true).Text(playIcon+" "+playLabel)).
 			OnClick(func(ctx app.Context, e app.Event) { a.togglePlay(ctx) }),
-		btn("bp-fwd", "▶▏", a.t("forward")+" (→)", atEnd, func(ctx app.Context) { a.stop(); a.setStep(a.step + 1) }),
-		btn("bp-last", "⏭", a.t("last")+" (End)", atEnd, func(ctx app.Context) { a.stop(); a.setStep(n - 1) }),
+		btn("bp-fwd", "▶", a.t("forward")+" (→)", atEnd, func(ctx app.Context) { a.stop(); a.setStep(a.step + 1) }),
+		btn("bp-last", "▶|", a.t("last")+" (End)", atEnd, func(ctx app.Context) { a.stop(); a.setStep(n - 1) }),
 		app.Input().ID("bp-slider").Type("range").Class("bp-slider").
 			Min(1).Max(n).Step(1).Value(a.step+1).
 			Aria("label", a.t("timeline")).
@@ -84,7 +84,7 @@ func (a *App) renderStage() app.UI {
 	if !ok {
 		return nil
 	}
-	w := a.trace.WorldAt(a.step)
+	w, maps := a.frame()
 	return app.Div().ID("bp-stage").Class("bp-stage").Body(
 		app.Div().Class("bp-col-left").Body(
 			a.renderSource(st),
@@ -93,7 +93,7 @@ func (a *App) renderStage() app.UI {
 		),
 		app.Div().Class("bp-col-right").Body(
 			a.renderProgram(),
-			a.renderMaps(w, st),
+			a.renderMaps(w, maps, st),
 		),
 	)
 }
@@ -147,10 +147,14 @@ func (a *App) renderResult(st StepView) app.UI {
 			app.Code().Text(st.Text),
 		),
 		app.If(st.Err != "", app.P().Class("bp-error").Role("alert").Text(st.Err)),
+		app.If(st.Failed, app.P().ID("bp-expect-failed").Class("bp-error").Role("alert").
+			Text(a.t("expectFailed")+": "+st.Expect+" — "+a.t("got")+" "+st.Got)),
+		app.If(st.Display != "", app.P().ID("bp-display").Body(app.Text(a.t("returned")+" "), app.Code().Text(st.Display))),
 		app.Dl().Body(
 			app.If(st.Key != nil, app.Dt().Text(a.t("key")), app.Dd().ID("bp-res-key").Body(app.Code().Text(formatBytes(st.Key)))),
+			app.If(st.Keys != nil, app.Dt().Text(a.t("keys")), app.Dd().ID("bp-res-keys").Body(app.Code().Text(formatKeys(st.Keys)))),
 			app.If(st.Value != nil, app.Dt().Text(a.t("value")), app.Dd().ID("bp-res-value").Body(app.Code().Text(formatBytes(st.Value)))),
-			app.If(st.HasRet, app.Dt().Text("R0"), app.Dd().ID("bp-res-ret").Body(app.Code().Text(strconv.FormatInt(st.Ret, 10)))),
+			app.If(st.HasRet, app.Dt().Text("R0"), app.Dd().ID("bp-res-ret").Body(app.Code().Text(strconv.FormatUint(st.Ret, 10)))),
 		),
 	)
 }

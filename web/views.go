@@ -11,7 +11,8 @@ import (
 
 // familyView draws one map family's internals. Each family file registers
 // one; it returns nil for maps it does not draw.
-type familyView func(a *App, m *sim.Map, st StepView) app.UI
+// focus says whether the current step acted on this map.
+type familyView func(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI
 
 var familyViews []familyView
 
@@ -20,44 +21,34 @@ var familyViews []familyView
 const genericLimit = 64
 
 // renderMaps draws every map of the World after the current step.
-func (a *App) renderMaps(w *sim.World, st StepView) app.UI {
+func (a *App) renderMaps(w *sim.World, maps []NamedMap, st StepView) app.UI {
 	if w == nil {
 		return nil
 	}
-	maps := w.Maps()
 	if len(maps) == 0 {
 		return app.Section().Class("bp-maps").Body(
 			app.H2().Text(a.t("maps")),
 			app.P().Class("bp-muted").Text(a.t("noMaps")),
 		)
 	}
-	focus := stepMapName(st)
+	focus := st.Map
 	return app.Section().ID("bp-maps").Class("bp-maps").Aria("label", a.t("maps")).Body(
 		app.H2().Text(a.t("maps")),
 		app.Range(maps).Slice(func(i int) app.UI {
-			return a.renderMap(maps[i], st, maps[i].Name == focus)
+			return a.renderMap(maps[i].Map, maps[i].Name, st, maps[i].Name == focus)
 		}),
 	)
 }
 
-// stepMapName is the map the statement names (its second word), if any.
-func stepMapName(st StepView) string {
-	f := strings.Fields(st.Text)
-	if len(f) >= 2 {
-		return f[1]
-	}
-	return ""
-}
-
-func (a *App) renderMap(m *sim.Map, st StepView, focus bool) app.UI {
+func (a *App) renderMap(m *sim.Map, name string, st StepView, focus bool) app.UI {
 	var view app.UI
 	for _, fv := range familyViews {
-		if view = fv(a, m, st); view != nil {
+		if view = fv(a, m, name, st, focus); view != nil {
 			break
 		}
 	}
 	if view == nil {
-		view = a.genericMap(m, st)
+		view = a.genericMap(m, name, st, focus)
 	}
 	cls := "bp-map"
 	if focus {
@@ -82,11 +73,11 @@ func (a *App) renderMap(m *sim.Map, st StepView, focus bool) app.UI {
 	if m.Frozen() {
 		facts = append(facts, a.t("frozen"))
 	}
-	return app.Article().Class(cls).DataSet("map", m.Name).DataSet("type", m.Type.String()).
-		Aria("label", a.t("map")+" "+m.Name).Body(
+	return app.Article().Class(cls).DataSet("map", name).DataSet("type", m.Type.String()).
+		Aria("label", a.t("map")+" "+name).Body(
 		app.H3().Body(
 			app.If(focus, app.Span().Class("bp-marker").Aria("hidden", true).Text("▶ ")),
-			app.Code().Text(m.Name),
+			app.Code().Text(name),
 			app.If(focus, app.Span().Class("bp-sr").Text(" ("+a.t("usedByStep")+")")),
 		),
 		app.P().Class("bp-facts").Text(strings.Join(facts, " · ")),
@@ -105,7 +96,7 @@ func isHashFamily(t sim.MapType) bool {
 // genericMap lists entries through the syscall side of a clone of the World
 // (get_next_key + lookup), which leaves the trace's World untouched. Big
 // maps show the first entries and a count.
-func (a *App) genericMap(m *sim.Map, st StepView) app.UI {
+func (a *App) genericMap(m *sim.Map, name string, st StepView, focus bool) app.UI {
 	if m.KeySize == 0 || m.Type == sim.MapProgArray || m.Type == sim.MapArrayOfMaps || m.Type == sim.MapHashOfMaps {
 		return app.P().Class("bp-muted").Text(a.t("noTableView"))
 	}
@@ -128,13 +119,13 @@ func (a *App) genericMap(m *sim.Map, st StepView) app.UI {
 	}
 	more := m.Len() - len(rows)
 	return app.Table().Class("bp-table").Body(
-		app.Caption().Class("bp-sr").Text(a.t("entriesOf")+" "+m.Name),
+		app.Caption().Class("bp-sr").Text(a.t("entriesOf")+" "+name),
 		app.THead().Body(app.Tr().Body(
 			app.Th().Scope("col").Text(a.t("key")),
 			app.Th().Scope("col").Text(a.t("value")),
 		)),
 		app.TBody().Body(app.Range(rows).Slice(func(i int) app.UI {
-			cur := st.Key != nil && string(rows[i].k) == string(st.Key)
+			cur := focus && stepTouches(st, rows[i].k)
 			tr := app.Tr().DataSet("key", hex.EncodeToString(rows[i].k))
 			if cur {
 				tr = tr.Class("bp-cur")
@@ -194,4 +185,34 @@ func (a *App) renderProgram() app.UI {
 		return nil
 	}
 	return a.programView(mv, insn, n)
+}
+
+// stepTouches reports whether the step's result names key k.
+func stepTouches(st StepView, k []byte) bool {
+	if st.Key != nil && string(st.Key) == string(k) {
+		return true
+	}
+	return false
+}
+
+// formatKeys lists keys as the scenario language prints them.
+func formatKeys(keys [][]byte) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = shortBytes(k)
+	}
+	return strings.Join(parts, " ")
+}
+
+// shortBytes is the little-endian number for 1/2/4/8-byte values, else hex.
+func shortBytes(b []byte) string {
+	switch len(b) {
+	case 1, 2, 4, 8:
+		var v uint64
+		for i := len(b) - 1; i >= 0; i-- {
+			v = v<<8 | uint64(b[i])
+		}
+		return strconv.FormatUint(v, 10)
+	}
+	return hex.EncodeToString(b)
 }

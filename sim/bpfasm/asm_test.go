@@ -369,3 +369,25 @@ func TestDecodeRejects(t *testing.T) {
 }
 
 func hexBytes(s string) ([]byte, error) { return hex.DecodeString(s) }
+
+// TestInsnDirective: instructions outside the checked encodings print as
+// ".insn" and assemble back to the same bytes.
+func TestInsnDirective(t *testing.T) {
+	insns, err := Assemble(".insn 0xff, 1, 2, 3, 4\n.insn 0x18, 1, 3, 0, 7, 9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Encode(insns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hex.EncodeToString(b), "ff2103000400000018310000070000000000000009000000"; got != want {
+		t.Errorf("encoded %s, want %s", got, want)
+	}
+	if got, want := Disassemble(insns), "\t.insn 0xff, 1, 2, 3, 4\n\t.insn 0x18, 1, 3, 0, 7, 9\n"; got != want {
+		t.Errorf("Disassemble = %q, want %q", got, want)
+	}
+	if _, err := Decode(b); err == nil {
+		t.Error("Decode accepted an unknown opcode")
+	}
+}

@@ -269,6 +269,11 @@ func (a *assembler) line(n int, line string) {
 	}
 	it.line = n
 	it.col = toks[0].col
+	// llvm prints bpf2bpf calls ("call -1" before relocation) like helper
+	// calls; raw bytes tell them apart.
+	if len(bytes) >= 8 && it.target == "" && it.ins.OpCode.JumpOp() == asm.Call && it.ins.Src == 0 && bytes[1]>>4 == pseudoCall {
+		it.ins.Src = asm.PseudoCall
+	}
 	a.add(it)
 }
 
@@ -442,7 +447,11 @@ func (p *parser) fail(t token, format string, args ...any) {
 		if t.kind == tEOF {
 			msg += ", found end of line"
 		} else {
-			msg += fmt.Sprintf(", found %q", t.text)
+			found := t.text
+			if len(found) > 32 {
+				found = found[:32] + "..."
+			}
+			msg += fmt.Sprintf(", found %q", found)
 		}
 		p.err = &Error{Line: p.line, Col: t.col, Msg: msg}
 	}
@@ -514,6 +523,15 @@ func (p *parser) number() (int64, token) {
 		return -int64(u), t
 	}
 	return int64(u), t
+}
+
+// operand: a register was not found, so a number must follow.
+func (p *parser) operand(wide bool) int64 {
+	if t := p.peek(); t.kind != tNum && t.text != "-" && t.text != "+" {
+		p.fail(t, "expected a register or a number")
+		return 0
+	}
+	return p.imm32(wide)
 }
 
 func (p *parser) imm32(wide bool) int64 {
@@ -686,7 +704,7 @@ func (p *parser) instruction() *item {
 		}
 		it.ins = asm.Instruction{OpCode: asm.OpCode(cls).SetALUOp(op).SetSource(asm.RegSource), Dst: dst, Src: st}
 	} else {
-		v := p.imm32(wide)
+		v := p.operand(wide)
 		it.ins = asm.Instruction{OpCode: asm.OpCode(cls).SetALUOp(op).SetSource(asm.ImmSource), Dst: dst, Constant: v}
 	}
 	p.done()
@@ -810,7 +828,7 @@ func (p *parser) cond(it *item) *item {
 		}
 		it.ins = asm.Instruction{OpCode: asm.OpCode(cls).SetJumpOp(op).SetSource(asm.RegSource), Dst: dst, Src: src}
 	} else {
-		v := p.imm32(wide)
+		v := p.operand(wide)
 		it.ins = asm.Instruction{OpCode: asm.OpCode(cls).SetJumpOp(op).SetSource(asm.ImmSource), Dst: dst, Constant: v}
 	}
 	if p.err != nil {
@@ -956,7 +974,7 @@ func (p *parser) store(it *item) *item {
 		p.next()
 		it.ins = asm.StoreMem(dst, off, src, sz)
 	} else {
-		v := p.imm32(true)
+		v := p.operand(true)
 		it.ins = asm.Instruction{OpCode: asm.StoreImmOp(sz), Dst: dst, Offset: off, Constant: v}
 	}
 	p.done()

@@ -213,7 +213,7 @@ func Parse(name, src string) (s *Script, err error) {
 			err = errs
 		}
 	}()
-	lines := strings.Split(src, "\n")
+	lines := strings.Split(strings.TrimPrefix(src, "\ufeff"), "\n")
 	addErr := func(line, col int, format string, a ...any) {
 		errs = append(errs, &Error{File: name, Line: line, Col: col, Msg: fmt.Sprintf(format, a...)})
 	}

@@ -2,9 +2,12 @@ package scenario
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/bpfplay/bpfplay/sim/bpfasm"
+	"github.com/bpfplay/bpfplay/sim/vm"
 	"github.com/cilium/ebpf/asm"
 )
 
@@ -58,4 +61,149 @@ func loadErrno(err error) sim.Errno {
 		return e
 	}
 	return sim.EINVAL
+}
+
+func (ex *executor) doProg(s *Stmt, step *Step) error {
+	st := ex.st
+	name := argText(s, 0)
+	step.Map = name
+	st.sealed = true
+	if s.prog == nil {
+		return ex.errAt(s, 0, "prog %s has no assembled body", name)
+	}
+	resolve := func(ref string) (*sim.Map, bool) {
+		m, err := st.mapNamed(ref)
+		return m, err == nil
+	}
+	insns := append(asm.Instructions(nil), s.prog.insns...)
+	p, err := vm.Load(st.w, name, s.prog.typ, insns, resolve)
+	if err != nil {
+		step.Errno = loadErrno(err)
+		step.Display = err.Error()
+		if st.w.Emitting() {
+			st.w.Emit(sim.NoteEvent{Text: fmt.Sprintf("BPF_PROG_LOAD %s: %v", name, err)})
+		}
+		st.unbind(name)
+		return nil
+	}
+	st.bind(name, binding{fd: p.FD(), prog: true})
+	return nil
+}
+
+func (ex *executor) progNamed(s *Stmt, i int) (*vm.Program, error) {
+	a := s.Args[i]
+	b, ok := ex.st.names[a.Tok.Text]
+	if !ok {
+		return nil, ex.errAt(s, a.Tok.Col, "undefined program %q", a.Tok.Text)
+	}
+	if !b.prog {
+		return nil, ex.errAt(s, a.Tok.Col, "%q is a map, not a program", a.Tok.Text)
+	}
+	p, e := ex.st.w.ProgByFD(b.fd)
+	if e != sim.OK {
+		return nil, ex.errAt(s, a.Tok.Col, "%q: fd %d is not a program", a.Tok.Text, b.fd)
+	}
+	vp, ok := p.(*vm.Program)
+	if !ok {
+		return nil, ex.errAt(s, a.Tok.Col, "%q is not an interpreter program", a.Tok.Text)
+	}
+	return vp, nil
+}
+
+// runOptions decodes run's key=value options.
+func runOptions(s *Stmt, budget int) (vm.Options, error) {
+	opt := vm.Options{Budget: budget}
+	for _, o := range s.Opts {
+		switch o.Key {
+		case "packet":
+			b, err := packetBytes(o.Value)
+			if err != nil {
+				return opt, err
+			}
+			opt.Packet = b
+		case "repeat":
+			n, _ := parseUint(o.Value)
+			if n > 1<<20 {
+				return opt, fmt.Errorf("repeat=%d is more than %d", n, 1<<20)
+			}
+			opt.Repeat = int(n)
+		case "pid":
+			n, _ := parseUint(o.Value)
+			if n > 0xffffffff {
+				return opt, fmt.Errorf("pid=%d does not fit in 32 bits", n)
+			}
+			opt.PID, opt.TGID = uint32(n), uint32(n)
+		case "comm":
+			opt.Comm = o.Value
+		}
+	}
+	return opt, nil
+}
+
+// runErrno is the errno shown for a program stopped by a runtime error:
+// what the verifier would have returned for a program that can do this
+// (E2BIG for one that does not finish, EACCES for a safety violation).
+func runErrno(err *vm.RuntimeError) sim.Errno {
+	var withErrno interface{ Errno() sim.Errno }
+	if errors.As(error(err), &withErrno) {
+		return withErrno.Errno()
+	}
+	if strings.HasPrefix(err.Verifier, "BPF program is too large") {
+		return sim.E2BIG
+	}
+	return sim.EACCES
+}
+
+func (ex *executor) doRun(s *Stmt, step *Step) error {
+	step.Map = argText(s, 0)
+	p, err := ex.progNamed(s, 0)
+	if err != nil {
+		return err
+	}
+	opt, err := runOptions(s, ex.opt.MaxInsns)
+	if err != nil {
+		return ex.errAt(s, 0, "%v", err)
+	}
+	res := vm.Run(ex.st.w, p, opt)
+	if res.Err != nil {
+		step.Errno = runErrno(res.Err)
+		step.Display = res.Err.Error()
+		return nil
+	}
+	r0 := res.R0
+	step.Ret = &r0
+	step.Display = fmt.Sprint(r0)
+	return nil
+}
+
+// MachineAt returns the interpreter stopped after insn instructions of the
+// run statement at step, on its own World: a clone of WorldAt(step-1), so
+// the caller may step it further (Machine.Step) and look at both. It
+// returns nil when step is not a run statement that can start.
+func (t *Trace) MachineAt(step, insn int) (*vm.Machine, *sim.World) {
+	if t == nil || step < 0 || step >= len(t.Steps) || t.Script == nil || step >= len(t.Script.Stmts) {
+		return nil, nil
+	}
+	s := t.Script.Stmts[step]
+	if s.Op != "run" {
+		return nil, nil
+	}
+	st := t.stateAt(step - 1)
+	if st == nil {
+		return nil, nil
+	}
+	ex := &executor{opt: t.Opt, st: st, file: t.Script.Name, replay: true}
+	p, err := ex.progNamed(s, 0)
+	if err != nil {
+		return nil, nil
+	}
+	opt, err := runOptions(s, t.Opt.MaxInsns)
+	if err != nil {
+		return nil, nil
+	}
+	m := vm.NewMachine(st.w, p, opt)
+	for i := 0; i < insn && !m.Done(); i++ {
+		m.Step()
+	}
+	return m, st.w
 }

@@ -106,11 +106,13 @@ func Run(s *Script, opt Options) *Trace {
 		s = &Script{}
 	}
 	t := &Trace{Script: s, Opt: opt, every: opt.CheckpointEvery}
-	if t.every <= 0 {
+	adaptive := t.every <= 0
+	if adaptive {
 		t.every = DefaultCheckpointEvery
 	}
 	st := newState(opt)
-	t.checkpoints = append(t.checkpoints, st.clone())
+	t.checkpoints = append(t.checkpoints, checkpoint{after: -1, st: st.clone()})
+	last := -1
 	ex := &executor{opt: opt, st: st, file: s.Name}
 	t.Steps = make([]Step, len(s.Stmts))
 	for i, stmt := range s.Stmts {
@@ -121,12 +123,37 @@ func Run(s *Script, opt Options) *Trace {
 		} else {
 			ex.exec(stmt, step)
 		}
-		if (i+1)%t.every == 0 {
-			t.checkpoints = append(t.checkpoints, st.clone())
+		if since := i - last; since >= t.every && (!adaptive || since*checkpointRatio >= worldSize(st.w)) {
+			t.checkpoints = append(t.checkpoints, checkpoint{after: i, st: st.clone()})
+			last = i
 		}
 	}
 	t.final = st
 	return t
+}
+
+// checkpoint is a copy of the state after step `after`.
+type checkpoint struct {
+	after int
+	st    *state
+}
+
+// checkpointRatio: with adaptive checkpoints, a World of n elements is
+// copied at most every n/checkpointRatio steps.
+const checkpointRatio = 64
+
+// worldSize estimates what a clone copies: the elements (preallocated or
+// not) of every map.
+func worldSize(w *sim.World) int {
+	n := 0
+	for _, m := range w.Maps() {
+		size := int(min(m.MaxEntries, 1<<24))
+		if m.Ringbuf() != nil {
+			size /= 64
+		}
+		n += max(size, m.Len())
+	}
+	return n
 }
 
 type executor struct {
@@ -393,6 +420,16 @@ func (ex *executor) do(s *Stmt, step *Step) error {
 		key, err := ex.keyBytes(s, m, s.Args[1])
 		if err != nil {
 			return err
+		}
+		if s.Op == "bpf lookup" && (m.Type == sim.MapArrayOfMaps || m.Type == sim.MapHashOfMaps) {
+			// A program gets the inner map itself.
+			inner, e := m.ProgLookupInner(key)
+			step.Errno = e
+			if e == sim.OK && inner != nil {
+				step.Value = putUint(uint64(inner.ID), 4)
+				step.Display = fmt.Sprintf("%d (map %s)", inner.ID, inner.Name)
+			}
+			return nil
 		}
 		var v []byte
 		switch s.Op {

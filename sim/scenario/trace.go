@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +28,9 @@ type Options struct {
 	// NoEvents collects no events at all (faster; Hash changes).
 	NoEvents bool
 	// CheckpointEvery is how often Run keeps a copy of the World for
-	// WorldAt (DefaultCheckpointEvery when 0).
+	// WorldAt. 0 adapts the spacing to the World's size: at least
+	// DefaultCheckpointEvery steps, more when the maps are large, so that
+	// copying them stays a small part of the run.
 	CheckpointEvery int
 	// MaxInsns is the instruction budget of one program run (the
 	// interpreter's default when 0).
@@ -79,7 +82,7 @@ type Trace struct {
 	Opt    Options
 
 	every       int
-	checkpoints []*state // checkpoints[j] is the state after step j*every-1
+	checkpoints []checkpoint // in step order; the first is before step 0
 	final       *state
 
 	mu sync.Mutex
@@ -134,13 +137,14 @@ func (t *Trace) stateAt(i int) *state {
 	if i == len(t.Steps)-1 && t.final != nil {
 		return t.final.clone()
 	}
-	j := (i + 1) / t.every
-	if j >= len(t.checkpoints) {
-		j = len(t.checkpoints) - 1
+	j := sort.Search(len(t.checkpoints), func(j int) bool { return t.checkpoints[j].after > i }) - 1
+	if j < 0 {
+		j = 0
 	}
-	st := t.checkpoints[j].clone()
+	cp := t.checkpoints[j]
+	st := cp.st.clone()
 	ex := &executor{opt: t.Opt, st: st, replay: true}
-	for k := j * t.every; k <= i; k++ {
+	for k := cp.after + 1; k <= i; k++ {
 		var scratch Step
 		ex.exec(t.Script.Stmts[k], &scratch)
 	}
@@ -316,8 +320,9 @@ func (s *Step) appendJSON(b []byte, withEvents bool) []byte {
 	return append(b, '}')
 }
 
-// Result is the step's result in words: "OK", "ENOENT", "OK 1234",
-// "OK key 3", "OK keys 0 4 7", "OK ret 2", "OK #1", or the script error.
+// Result is the step's result in words: "OK", "ENOENT", "OK 1234" (a
+// value, key or R0), "OK 0 4 7" (a walk), "OK #1" (a reservation),
+// "OK [100 101]" (per-CPU copies), or "error: ..." for a script error.
 func (s *Step) Result() string {
 	if s.Err != nil {
 		return "error: " + errMsg(s.Err)

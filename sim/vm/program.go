@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/bpfplay/bpfplay/sim"
+	"github.com/bpfplay/bpfplay/sim/bpfasm"
 	"github.com/cilium/ebpf/asm"
 )
 
@@ -182,6 +183,7 @@ const (
 	opCallLocal
 	opExit
 	opMayGoto
+	opFPWrite // any instruction that would write R10
 
 	// Conditional jumps: opJmpFirst + cond*4 + is32*2 + isReg.
 	opJmpFirst
@@ -366,6 +368,9 @@ func compile(w *sim.World, name string, typ sim.ProgType, insns asm.Instructions
 		if d.op == opCallLocal {
 			p.hasCalls = true
 		}
+		if writesFP(d) {
+			d.op = opFPWrite
+		}
 		p.code[pc] = d
 		p.text[pc] = insnText(ins, ref)
 		if ins.OpCode.IsDWordLoad() {
@@ -403,28 +408,20 @@ func compile(w *sim.World, name string, typ sim.ProgType, insns asm.Instructions
 	return p, nil
 }
 
-func insnText(ins asm.Instruction, ref string) string {
-	if fn := textHook; fn != nil {
-		if s := fn(ins); s != "" {
-			return s
-		}
+// writesFP reports whether an instruction writes R10.
+func writesFP(d insn) bool {
+	switch {
+	case d.op >= opAdd64I && d.op <= opBswap64, d.op >= opLdImm64 && d.op <= opLdxSX:
+		return d.dst == 10
+	case d.op == opAtomic:
+		return d.aux == atLoadAcq && d.dst == 10 || d.fetch && d.aux != atCmpXchg && d.src == 10
 	}
-	s := fmt.Sprint(ins)
-	if ins.IsBuiltinCall() {
-		if name, ok := helperName(ins.Constant); ok {
-			s = "call bpf_" + name + "#" + fmt.Sprint(ins.Constant)
-		}
-	}
-	_ = ref
-	return strings.TrimSpace(s)
+	return false
 }
 
-// textHook lets a disassembler (sim/bpfasm) provide the instruction text.
-var textHook func(asm.Instruction) string
-
-// SetDisassembler installs the function that renders an instruction for
-// instruction events and machine state. Programs loaded afterwards use it.
-func SetDisassembler(fn func(asm.Instruction) string) { textHook = fn }
+func insnText(ins asm.Instruction, ref string) string {
+	return strings.TrimSpace(bpfasm.Format(ins))
+}
 
 // decode turns one cilium instruction into an insn, checking its fields.
 func decode(pc int, ins asm.Instruction, typ sim.ProgType) (insn, error) {

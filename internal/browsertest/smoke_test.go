@@ -1,0 +1,39 @@
+package browsertest
+
+import (
+	"testing"
+
+	"github.com/bpfplay/bpfplay/lessons"
+)
+
+// TestHome opens the lesson list: one link per lesson, no console error, no
+// request to another origin.
+func TestHome(t *testing.T) {
+	dir := siteDirectory(t)
+	srv := serveSite(t, dir, "")
+	b := newBrowser(t)
+	b.open(srv.URL + "/")
+	var n int
+	b.eval(`document.querySelectorAll("#bp-lessons a[data-lesson]").length`, &n)
+	ls, err := lessons.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != len(ls) {
+		t.Errorf("home lists %d lessons, lessons.Load has %d", n, len(ls))
+	}
+	b.screenshot("home")
+	b.check(srv.URL)
+}
+
+// TestLessonOpens opens the first lesson and checks the player is there.
+func TestLessonOpens(t *testing.T) {
+	dir := siteDirectory(t)
+	srv := serveSite(t, dir, "")
+	b := newBrowser(t)
+	ls, _ := lessons.Load()
+	b.open(srv.URL + "/?lesson=" + ls[0].ID + "&step=3")
+	b.waitStep(3)
+	b.screenshot("smoke-" + ls[0].ID)
+	b.check(srv.URL)
+}

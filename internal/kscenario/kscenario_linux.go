@@ -1,0 +1,577 @@
+//go:build linux
+
+package kscenario
+
+import (
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"golang.org/x/sys/unix"
+
+	"github.com/bpfplay/bpfplay/internal/kernel"
+	"github.com/bpfplay/bpfplay/sim"
+	"github.com/bpfplay/bpfplay/sim/scenario"
+)
+
+// Result is what one statement gave on the kernel. Fields mirror
+// scenario.Step: Errno, Value (lookup, peek, pop, lookup_and_delete), Key
+// (next) and Keys (walk). Err is set when the statement could not be
+// performed (an undefined map, a literal of the wrong size), as the
+// simulator's trace reports a script error. Skipped statements (note,
+// advance, seed, cpus) have no result.
+type Result struct {
+	Line    int
+	Op      string
+	Skipped bool
+	Errno   sim.Errno
+	Value   []byte
+	Key     []byte
+	Keys    [][]byte
+	Err     error
+	// FDValue says Value is an ID returned by an fd map (prog_array,
+	// array_of_maps, hash_of_maps); Name is what it stands for: the name
+	// of the scenario's map with that ID, or "" when unknown.
+	FDValue bool
+	Name    string
+}
+
+// mapStatements are the statements Run performs on the kernel.
+var mapStatements = map[string]bool{
+	"map": true, "update": true, "lookup": true, "delete": true, "next": true,
+	"lookup_and_delete": true, "freeze": true, "push": true, "pop": true,
+	"peek": true, "walk": true,
+	// Program-side element helpers, run by a small XDP program per map
+	// through BPF_PROG_TEST_RUN (see progFor).
+	"bpf lookup": true, "bpf update": true, "bpf delete": true,
+}
+
+// progTypes are the map types the bpf lookup/update/delete programs serve.
+var progTypes = map[sim.MapType]bool{
+	sim.MapHash: true, sim.MapPercpuHash: true, sim.MapArray: true, sim.MapPercpuArray: true,
+	sim.MapLRUHash: true, sim.MapLRUPercpuHash: true, sim.MapLPMTrie: true,
+}
+
+// neutral statements change nothing a kernel run could observe.
+var neutral = map[string]bool{"note": true, "advance": true, "seed": true, "cpus": true, "cpu": true}
+
+func parseNum(s string) (uint64, error) {
+	s = strings.ReplaceAll(s, "_", "")
+	if strings.HasPrefix(s, "0x") || strings.HasPrefix(s, "0X") {
+		return strconv.ParseUint(s[2:], 16, 64)
+	}
+	return strconv.ParseUint(s, 10, 64)
+}
+
+// Checkable reports whether every statement of s can run on a kernel with
+// ncpu possible CPUs and give results comparable with the simulator's; if
+// not, it says why. Not checkable: program statements (prog, run, bpf ...),
+// ring-buffer consumers, bpffs pins, knobs, spin locks (they need BTF),
+// fixed hash seeds (seed=N), a CPU count other than the host's when the
+// result depends on it, and walks or next on hash-family maps or peeks on
+// bloom filters that are not ZERO_SEED (the kernel seeds them randomly).
+func Checkable(s *scenario.Script, ncpu int) (bool, string) {
+	cpus := 1
+	cpuSensitive := false
+	randomSeed := map[string]bool{}
+	types := map[string]sim.MapType{}
+	for _, st := range s.Stmts {
+		switch {
+		case st.Op == "knob":
+			return false, fmt.Sprintf("line %d: knobs select other kernel versions", st.Line)
+		case st.Op == "cpus":
+			cpus = int(st.Args[0].Num)
+		case st.Op == "cpu":
+			if int(st.Args[0].Num) >= ncpu {
+				return false, fmt.Sprintf("line %d: CPU %d does not exist here", st.Line, st.Args[0].Num)
+			}
+		case neutral[st.Op]:
+		case st.Op == "map":
+			if _, ok := st.Opt("lock"); ok {
+				return false, fmt.Sprintf("line %d: lock= needs BTF", st.Line)
+			}
+			if _, ok := st.Opt("seed"); ok {
+				return false, fmt.Sprintf("line %d: the kernel cannot take a fixed hash seed", st.Line)
+			}
+			o, _ := st.Opt("type")
+			t, err := sim.ParseMapType(o.Value)
+			if err != nil {
+				continue // the simulator reports it
+			}
+			types[st.Args[0].Tok.Text] = t
+			switch t {
+			case sim.MapPercpuHash, sim.MapPercpuArray, sim.MapLRUHash, sim.MapLRUPercpuHash, sim.MapPercpuCgroupStorage:
+				cpuSensitive = true
+			}
+			var flags uint32
+			if f, ok := st.Opt("flags"); ok {
+				flags, _ = sim.ParseMapFlags(f.Value)
+			}
+			switch t {
+			case sim.MapHash, sim.MapPercpuHash, sim.MapLRUHash, sim.MapLRUPercpuHash, sim.MapHashOfMaps, sim.MapBloomFilter:
+				if flags&sim.FlagZeroSeed == 0 {
+					randomSeed[st.Args[0].Tok.Text] = true
+				}
+			}
+		case mapStatements[st.Op]:
+			name := st.Args[0].Tok.Text
+			if strings.HasPrefix(st.Op, "bpf ") && !progTypes[types[name]] {
+				return false, fmt.Sprintf("line %d: %s on a %s map is not run on the kernel", st.Line, st.Op, types[name])
+			}
+			if randomSeed[name] && (st.Op == "walk" || st.Op == "next" || st.Op == "peek" || st.Op == "push") {
+				return false, fmt.Sprintf("line %d: %s is not zero_seed: the kernel's order is random", st.Line, name)
+			}
+		default:
+			return false, fmt.Sprintf("line %d: %q is not a map statement", st.Line, st.Op)
+		}
+	}
+	if cpuSensitive && cpus != ncpu {
+		return false, fmt.Sprintf("the scenario simulates %d CPU(s), this kernel has %d", cpus, ncpu)
+	}
+	return true, ""
+}
+
+type kmap struct {
+	m    *kernel.Map
+	name string
+	id   uint32
+}
+
+type runner struct {
+	script *scenario.Script
+	ncpu   int
+	maps   map[string]*kmap
+	byID   map[uint32]string
+	all    []*kmap
+	progs  map[string]*ebpf.Program // by map name and op
+}
+
+func (r *runner) errf(st *scenario.Stmt, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s", r.script.Name, st.Line, fmt.Sprintf(format, args...))
+}
+
+// Run executes s on the kernel. Call Checkable first; Run refuses
+// statements it does not perform. It pins the calling goroutine's thread to
+// CPU 0 (and follows `cpu N`) for the duration, and closes every map it
+// created.
+func Run(s *scenario.Script) ([]Result, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil {
+		return nil, err
+	}
+	defer unix.SchedSetaffinity(0, &old)
+	if err := setCPU(0); err != nil {
+		return nil, err
+	}
+	r := &runner{script: s, ncpu: kernel.PossibleCPUs(), maps: map[string]*kmap{}, byID: map[uint32]string{}, progs: map[string]*ebpf.Program{}}
+	defer func() {
+		for _, p := range r.progs {
+			p.Close()
+		}
+		for _, m := range r.all {
+			m.m.Close()
+		}
+	}()
+	out := make([]Result, len(s.Stmts))
+	for i, st := range s.Stmts {
+		res := &out[i]
+		res.Line, res.Op = st.Line, st.Op
+		if neutral[st.Op] {
+			res.Skipped = true
+			if st.Op == "cpu" {
+				if err := setCPU(int(st.Args[0].Num)); err != nil {
+					return out, err
+				}
+			}
+			continue
+		}
+		if !mapStatements[st.Op] {
+			return out, r.errf(st, "%q is not a map statement", st.Op)
+		}
+		res.Err = r.exec(st, res)
+	}
+	return out, nil
+}
+
+func setCPU(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	return unix.SchedSetaffinity(0, &set)
+}
+
+func (r *runner) mapArg(st *scenario.Stmt) (*kmap, error) {
+	name := st.Args[0].Tok.Text
+	m, ok := r.maps[name]
+	if !ok {
+		return nil, r.errf(st, "undefined map %q", name)
+	}
+	return m, nil
+}
+
+func (r *runner) keyBytes(st *scenario.Stmt, m *kmap, a scenario.Arg) ([]byte, error) {
+	var b []byte
+	var err error
+	if m.m.KeySize == 0 {
+		b, err = a.Lit.EncodeUnsized()
+		if err != nil && a.Lit.Kind == scenario.LitInt {
+			b, err = a.Lit.Encode(4)
+		}
+	} else {
+		b, err = a.Lit.Encode(int(m.m.KeySize))
+	}
+	if err != nil {
+		return nil, r.errf(st, "key of %s: %v", m.name, err)
+	}
+	return b, nil
+}
+
+func (r *runner) valueBytes(st *scenario.Stmt, m *kmap, a scenario.Arg, syscall bool) ([]byte, error) {
+	lit := a.Lit
+	if lit.Kind == scenario.LitName {
+		o, ok := r.maps[lit.Text]
+		if !ok {
+			return nil, r.errf(st, "undefined map or program %q", lit.Text)
+		}
+		if m.m.ValueSize != 4 {
+			return nil, r.errf(st, "%s: a name stands for a 4-byte fd", lit.Text)
+		}
+		return binary.LittleEndian.AppendUint32(nil, uint32(o.m.FD)), nil
+	}
+	elem := int(m.m.ValueSize)
+	if m.m.KeySize == 0 && elem == 0 {
+		b, err := lit.EncodeUnsized()
+		if err != nil {
+			return nil, r.errf(st, "value of %s: %v", m.name, err)
+		}
+		return b, nil
+	}
+	if syscall && m.m.ValueBuf != elem { // per-CPU
+		full := m.m.ValueBuf
+		if (lit.Kind == scenario.LitHex || lit.Kind == scenario.LitStr && len(lit.Bytes) > elem) && len(lit.Bytes) == full {
+			return lit.Encode(full)
+		}
+		one, err := lit.Encode(elem)
+		if err != nil {
+			return nil, r.errf(st, "value of %s: %v", m.name, err)
+		}
+		buf := make([]byte, full)
+		stride := (elem + 7) / 8 * 8
+		for c := 0; c < r.ncpu; c++ {
+			copy(buf[c*stride:], one)
+		}
+		return buf, nil
+	}
+	b, err := lit.Encode(elem)
+	if err != nil {
+		return nil, r.errf(st, "value of %s: %v", m.name, err)
+	}
+	return b, nil
+}
+
+func flagsArg(st *scenario.Stmt, i int) uint64 {
+	if i < len(st.Args) {
+		return st.Args[i].Num
+	}
+	return 0
+}
+
+// isFDMap reports map types whose syscall lookups return IDs.
+func isFDMap(t uint32) bool {
+	switch sim.MapType(t) {
+	case sim.MapProgArray, sim.MapArrayOfMaps, sim.MapHashOfMaps:
+		return true
+	}
+	return false
+}
+
+func (r *runner) setValue(res *Result, m *kmap, v []byte) {
+	res.Value = v
+	if isFDMap(m.m.Type) && len(v) == 4 {
+		res.FDValue = true
+		res.Name = r.byID[binary.LittleEndian.Uint32(v)]
+	}
+}
+
+func (r *runner) exec(st *scenario.Stmt, res *Result) error {
+	if st.Op == "map" {
+		return r.doMap(st, res)
+	}
+	m, err := r.mapArg(st)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(st.Op, "bpf ") {
+		return r.doProg(st, m, res)
+	}
+	var e unix.Errno
+	switch st.Op {
+	case "update":
+		key, err := r.keyBytes(st, m, st.Args[1])
+		if err != nil {
+			return err
+		}
+		val, err := r.valueBytes(st, m, st.Args[2], true)
+		if err != nil {
+			return err
+		}
+		e = m.m.Update(key, val, flagsArg(st, 3))
+	case "lookup", "lookup_and_delete":
+		key, err := r.keyBytes(st, m, st.Args[1])
+		if err != nil {
+			return err
+		}
+		var v []byte
+		if st.Op == "lookup" {
+			v, e = m.m.Lookup(key, flagsArg(st, 2))
+		} else {
+			v, e = m.m.LookupAndDelete(key, flagsArg(st, 2))
+		}
+		if e == 0 {
+			r.setValue(res, m, v)
+		}
+	case "delete":
+		key, err := r.keyBytes(st, m, st.Args[1])
+		if err != nil {
+			return err
+		}
+		e = m.m.Delete(key)
+	case "next":
+		var key []byte
+		if len(st.Args) > 1 {
+			if key, err = r.keyBytes(st, m, st.Args[1]); err != nil {
+				return err
+			}
+		}
+		var k []byte
+		k, e = m.m.NextKey(key)
+		if e == 0 {
+			res.Key = k
+		}
+	case "walk":
+		var key []byte
+		limit := int(m.m.MaxEntries) + 1
+		if limit <= 0 || limit > 1<<22 {
+			limit = 1 << 22
+		}
+		for {
+			k, ke := m.m.NextKey(key)
+			if ke == unix.ENOENT && len(res.Keys) > 0 {
+				break
+			}
+			if ke != 0 {
+				e = ke
+				res.Keys = nil
+				break
+			}
+			key = k
+			res.Keys = append(res.Keys, k)
+			if len(res.Keys) > limit {
+				return r.errf(st, "the walk of %s returned more than %d keys: it does not end", m.name, limit-1)
+			}
+		}
+	case "freeze":
+		e = m.m.Freeze()
+	case "push":
+		val, err := r.valueBytes(st, m, st.Args[1], true)
+		if err != nil {
+			return err
+		}
+		e = m.m.Push(val, flagsArg(st, 2))
+	case "pop", "peek":
+		if len(st.Args) > 1 {
+			val, err := r.valueBytes(st, m, st.Args[1], false)
+			if err != nil {
+				return err
+			}
+			e = m.m.PeekValue(val, 0)
+			break
+		}
+		var v []byte
+		if st.Op == "pop" {
+			v, e = m.m.Pop(0)
+		} else {
+			v, e = m.m.Peek()
+		}
+		if e == 0 {
+			r.setValue(res, m, v)
+		}
+	}
+	res.Errno = kernel.ToSim(e)
+	return nil
+}
+
+func (r *runner) doMap(st *scenario.Stmt, res *Result) error {
+	name := st.Args[0].Tok.Text
+	a := kernel.Attr{Name: name}
+	for _, o := range st.Opts {
+		switch o.Key {
+		case "type":
+			t, err := sim.ParseMapType(o.Value)
+			if err != nil {
+				return r.errf(st, "%v", err)
+			}
+			a.Type = uint32(t)
+		case "key":
+			v, _ := parseNum(o.Value)
+			a.KeySize = uint32(v)
+		case "value":
+			v, _ := parseNum(o.Value)
+			a.ValueSize = uint32(v)
+		case "max":
+			v, _ := parseNum(o.Value)
+			a.MaxEntries = uint32(v)
+		case "flags":
+			f, err := sim.ParseMapFlags(o.Value)
+			if err != nil {
+				return r.errf(st, "%v", err)
+			}
+			a.Flags = f
+		case "extra":
+			a.MapExtra, _ = parseNum(o.Value)
+		case "inner":
+			in, ok := r.maps[o.Value]
+			if !ok {
+				return r.errf(st, "undefined map %q", o.Value)
+			}
+			a.InnerMapFD = in.m.FD
+		case "seed", "lock":
+			return r.errf(st, "%s= cannot be run on the kernel", o.Key)
+		}
+	}
+	m, e := kernel.CreateMap(a)
+	res.Errno = kernel.ToSim(e)
+	if e != 0 {
+		delete(r.maps, name)
+		return nil
+	}
+	km := &kmap{m: m, name: name}
+	if info, e := kernel.MapInfoByFD(m.FD); e == 0 {
+		km.id = info.ID
+		r.byID[info.ID] = name
+	}
+	r.maps[name] = km
+	r.all = append(r.all, km)
+	return nil
+}
+
+// maxProgValue bounds the value size the lookup program copies out.
+const maxProgValue = 512
+
+// progFor loads (once per map and operation) an XDP program that performs
+// a helper call on m with arguments from the packet:
+//
+//	packet = key (key_size) | value (value_size) | flags (u64)
+//
+// lookup copies the value it finds to the start of the packet and returns
+// 1, or returns 0 for NULL; update and delete return the helper's R0.
+func (r *runner) progFor(m *kmap, op string) (*ebpf.Program, error) {
+	id := m.name + "\x00" + op
+	if p, ok := r.progs[id]; ok {
+		return p, nil
+	}
+	ks, vs := int32(m.m.KeySize), int32(m.m.ValueSize)
+	need := ks + vs + 8
+	insns := asm.Instructions{
+		asm.LoadMem(asm.R6, asm.R1, 0, asm.Word), // data
+		asm.LoadMem(asm.R7, asm.R1, 4, asm.Word), // data_end
+		asm.Mov.Reg(asm.R8, asm.R6),
+		asm.Add.Imm(asm.R8, need),
+		asm.JLE.Reg(asm.R8, asm.R7, "pkt_ok"),
+		asm.Mov.Imm(asm.R0, 1000),
+		asm.Return(),
+		asm.LoadMapPtr(asm.R1, m.m.FD).WithSymbol("pkt_ok"),
+		asm.Mov.Reg(asm.R2, asm.R6),
+	}
+	switch op {
+	case "bpf lookup":
+		insns = append(insns,
+			asm.FnMapLookupElem.Call(),
+			asm.JNE.Imm(asm.R0, 0, "found"),
+			asm.Return(),
+		)
+		first := true
+		for i := int32(0); i < vs; i++ {
+			ld := asm.LoadMem(asm.R1, asm.R0, int16(i), asm.Byte)
+			if first {
+				ld = ld.WithSymbol("found")
+				first = false
+			}
+			insns = append(insns, ld, asm.StoreMem(asm.R6, int16(i), asm.R1, asm.Byte))
+		}
+		ret := asm.Mov.Imm(asm.R0, 1)
+		if first {
+			ret = ret.WithSymbol("found")
+		}
+		insns = append(insns, ret, asm.Return())
+	case "bpf update":
+		insns = append(insns,
+			asm.Mov.Reg(asm.R3, asm.R6),
+			asm.Add.Imm(asm.R3, ks),
+			asm.LoadMem(asm.R4, asm.R6, int16(ks+vs), asm.DWord),
+			asm.FnMapUpdateElem.Call(),
+			asm.Return(),
+		)
+	case "bpf delete":
+		insns = append(insns,
+			asm.FnMapDeleteElem.Call(),
+			asm.Return(),
+		)
+	}
+	p, err := kernel.LoadProgramWithOptions(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL", Instructions: insns},
+		ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch})
+	if err != nil {
+		return nil, err
+	}
+	r.progs[id] = p
+	return p, nil
+}
+
+func (r *runner) doProg(st *scenario.Stmt, m *kmap, res *Result) error {
+	if m.m.ValueSize > maxProgValue {
+		return r.errf(st, "value_size %d is above %d", m.m.ValueSize, maxProgValue)
+	}
+	key, err := r.keyBytes(st, m, st.Args[1])
+	if err != nil {
+		return err
+	}
+	ks, vs := int(m.m.KeySize), int(m.m.ValueSize)
+	pkt := make([]byte, max(14, ks+vs+8))
+	copy(pkt, key)
+	if st.Op == "bpf update" {
+		val, err := r.valueBytes(st, m, st.Args[2], false)
+		if err != nil {
+			return err
+		}
+		copy(pkt[ks:], val)
+		binary.LittleEndian.PutUint64(pkt[ks+vs:], flagsArg(st, 3))
+	}
+	p, err := r.progFor(m, st.Op)
+	if err != nil {
+		return r.errf(st, "load the %s program: %v", st.Op, err)
+	}
+	out := make([]byte, len(pkt))
+	ret, err := p.Run(&ebpf.RunOptions{Data: pkt, DataOut: out})
+	if err != nil {
+		return r.errf(st, "run the %s program: %v", st.Op, err)
+	}
+	if ret == 1000 {
+		return r.errf(st, "the %s program refused the packet", st.Op)
+	}
+	switch st.Op {
+	case "bpf lookup":
+		if ret == 0 {
+			res.Errno = sim.ENOENT
+		} else {
+			res.Value = out[:vs]
+		}
+	default:
+		res.Errno = sim.Errno(-int32(ret))
+	}
+	return nil
+}

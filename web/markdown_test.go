@@ -1,0 +1,39 @@
+package web
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+func render(src string) string {
+	return app.HTMLString(app.Div().Body(Markdown(src)...))
+}
+
+// TestMarkdownNoRawHTML: tags and script in lesson or shared text come out
+// as text, and only http(s)/# links survive.
+func TestMarkdownNoRawHTML(t *testing.T) {
+	out := render("Hello <script>alert(1)</script> <img src=x onerror=alert(1)>\n\n[x](javascript:alert(1)) [y](https://kernel.org) [z](data:text/html,hi)")
+	for _, bad := range []string{"<script", "<img", "javascript:", "data:text"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("output contains %q: %s", bad, out)
+		}
+	}
+	if !strings.Contains(out, `href="https://kernel.org"`) {
+		t.Errorf("safe link dropped: %s", out)
+	}
+	if !strings.Contains(out, "&lt;script&gt;") {
+		t.Errorf("tag text not escaped: %s", out)
+	}
+}
+
+func TestMarkdownSubset(t *testing.T) {
+	out := render("# Title\n\nSome **bold** and *em* and `code` and snake_case_name.\n\n- one\n- two\n\n1. a\n2. b\n\n```\nmap m type=hash\n```\n")
+	for _, want := range []string{"<h3>Title</h3>", "<strong>bold</strong>", "<em>em</em>", "<code>code</code>",
+		"snake_case_name", "<li>one</li>", "<ol>", "<pre><code>map m type=hash</code></pre>"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in %s", want, out)
+		}
+	}
+}

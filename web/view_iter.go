@@ -1,0 +1,84 @@
+package web
+
+import (
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	"github.com/bpfplay/bpfplay/sim"
+	"github.com/maxence-charriere/go-app/v9/pkg/app"
+)
+
+// iterationView shows a get_next_key walk: the cursor (the key passed in),
+// the keys returned so far and repeats after a restart. It reads only the
+// trace's recorded results: for a `walk` statement its Keys, for `next`
+// statements the keys the earlier `next` steps of the same walk returned.
+// The same view serves LPM's post-order walk.
+func (a *App) iterationView(name string, m *sim.Map) app.UI {
+	st, ok := a.current()
+	if !ok || st.Map != name || (st.Op != "next" && st.Op != "walk") {
+		return nil
+	}
+	var keys [][]byte
+	cursor := ""
+	restarted := false
+	for _, e := range st.Events {
+		if r, ok := e.(sim.HashRestartEvent); ok && r.Map == m.Name {
+			restarted = true
+		}
+	}
+	if st.Op == "walk" {
+		keys = st.Keys
+	} else {
+		f := strings.Fields(st.Text)
+		if len(f) >= 3 && !strings.HasPrefix(f[2], "=>") {
+			cursor = f[2]
+		} else {
+			cursor = "NULL"
+		}
+		// Earlier next steps of this walk, back to the one that started it.
+		for j := a.step; j >= 0; j-- {
+			sj := a.trace.Step(j)
+			if sj.Op != "next" || sj.Map != name {
+				continue
+			}
+			if sj.Errno == sim.OK && sj.Key != nil {
+				keys = append([][]byte{sj.Key}, keys...)
+			}
+			if f := strings.Fields(sj.Text); len(f) < 3 || strings.HasPrefix(f[2], "=>") {
+				break // `next name`: the walk started here
+			}
+		}
+	}
+	seen := map[string]int{}
+	var hexes []string
+	items := make([]app.UI, 0, len(keys))
+	for i, k := range keys {
+		h := hex.EncodeToString(k)
+		hexes = append(hexes, h)
+		li := app.Li().DataSet("key", h)
+		if first, dup := seen[h]; dup {
+			li = li.DataSet("repeat", "1").Class("bp-repeat").Body(
+				app.Code().Text(shortBytes(k)),
+				app.Text(" ↻ "+a.t("repeatOf")+" #"+strconv.Itoa(first+1)),
+			)
+		} else {
+			seen[h] = i
+			li = li.Body(app.Code().Text(shortBytes(k)))
+		}
+		items = append(items, li)
+	}
+	status := ""
+	if st.Errno == sim.ENOENT {
+		status = a.t("walkDone")
+	}
+	return app.Section().ID("bp-iter").Class("bp-iter").DataSet("keys", strings.Join(hexes, " ")).
+		Aria("label", a.t("iteration")).Body(
+		app.H4().Text(a.t("iteration")),
+		app.If(cursor != "", app.P().Body(app.Text(a.t("cursor")+": "), app.Code().Text(cursor))),
+		app.If(restarted, app.P().ID("bp-iter-restart").Class("bp-error").Text("↻ "+a.t("restarted"))),
+		app.P().Text(a.t("keysSoFar")+" ("+strconv.Itoa(len(keys))+"):"),
+		app.Ol().Class("bp-iter-keys").Body(items...),
+		app.If(status != "", app.P().Class("bp-muted").Text(status)),
+	)
+}
