@@ -103,6 +103,9 @@ func arrayAlloc(m *Map) (mapOps, Errno, string) {
 	if sz := arrayAllocSize(m, ncpu); sz > simTotalRAM {
 		return nil, ENOMEM, fmt.Sprintf("%d bytes of elements exceed the machine's memory", sz)
 	}
+	if e, why := spinLockCheck(m); e != OK {
+		return nil, e, why
+	}
 	a := &Arraymap{m: m, percpu: m.Type == MapPercpuArray, max: m.MaxEntries, vs: int(m.ValueSize), ncpu: ncpu}
 	a.stride = int(roundUp(m.ValueSize, 8))
 	a.eb = a.stride
@@ -195,7 +198,7 @@ func (a *Arraymap) read(i uint32) []byte {
 func (a *Arraymap) lookup(key []byte, src Source) ([]byte, Errno) {
 	i, ok := a.index(key)
 	if !ok {
-		return nil, a.m.fail("lookup", ENOENT, fmt.Sprintf("index %d is not below max_entries %d", i, a.max))
+		return nil, htabFailf(a.m, "lookup", ENOENT, "index %d is not below max_entries %d", i, a.max)
 	}
 	if src == Syscall {
 		return a.read(i), OK
@@ -228,14 +231,14 @@ func (a *Arraymap) update(key, value []byte, flags uint64, src Source) Errno {
 	if a.percpu && src == Syscall {
 		// bpf_percpu_array_update: no BPF_F_LOCK at all.
 		if flags > UpdateExist {
-			return m.fail("update", EINVAL, fmt.Sprintf("flags %#x: a per-CPU array takes BPF_ANY or BPF_EXIST", flags))
+			return htabFailf(m, "update", EINVAL, "flags %#x: a per-CPU array takes BPF_ANY or BPF_EXIST", flags)
 		}
 	} else if flags&^UpdateLock > UpdateExist {
-		return m.fail("update", EINVAL, fmt.Sprintf("flags %#x: only BPF_ANY, BPF_NOEXIST, BPF_EXIST and BPF_F_LOCK exist", flags))
+		return htabFailf(m, "update", EINVAL, "flags %#x: only BPF_ANY, BPF_NOEXIST, BPF_EXIST and BPF_F_LOCK exist", flags)
 	}
 	i, ok := a.index(key)
 	if !ok {
-		return m.fail("update", E2BIG, fmt.Sprintf("index %d is not below max_entries %d", i, a.max))
+		return htabFailf(m, "update", E2BIG, "index %d is not below max_entries %d", i, a.max)
 	}
 	if flags&UpdateNoExist != 0 {
 		return m.fail("update", EEXIST, "BPF_NOEXIST: every array element always exists")

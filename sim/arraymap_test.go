@@ -133,8 +133,8 @@ func TestArrayErrnos(t *testing.T) {
 	w := htWorld(t, 1)
 	m := htCreate(t, w, sim.MapAttr{Type: sim.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 2})
 	v := htU64(1)
-	htExpect(t, "flags 3 oob", m.Update(htU32(9), v, 3), sim.EINVAL)       // flags first
-	htExpect(t, "NOEXIST oob", m.Update(htU32(9), v, 1), sim.E2BIG)        // then bounds
+	htExpect(t, "flags 3 oob", m.Update(htU32(9), v, 3), sim.EINVAL)      // flags first
+	htExpect(t, "NOEXIST oob", m.Update(htU32(9), v, 1), sim.E2BIG)       // then bounds
 	htExpect(t, "NOEXIST in range", m.Update(htU32(0), v, 1), sim.EEXIST) // then NOEXIST
 	htExpect(t, "F_LOCK no lock", m.Update(htU32(0), v, sim.UpdateLock), sim.EINVAL)
 	htExpect(t, "EXIST", m.Update(htU32(0), v, sim.UpdateExist), sim.OK)

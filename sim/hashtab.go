@@ -174,10 +174,35 @@ func htabAlloc(m *Map) (mapOps, Errno, string) {
 	h.slabShift = uint(bits.Len(uint(per)) - 1)
 	h.dir = make([][]int32, (uint64(nb)+htabChunkMask)>>htabChunkShift)
 	h.chunkLen = make([]int32, len(h.dir))
+	if e, why := spinLockCheck(m); e != OK {
+		return nil, e, why
+	}
 	if lru {
 		h.lru = newBPFLRU(h, percpuLRU, ncpu, m.MaxEntries, w.Knobs().LRUFixedTargetFree)
 	}
 	return h, OK, ""
+}
+
+// spinLockCheck is the part of map_check_btf that concerns the SpinLock
+// stand-in for BTF, for the hash and array families. The kernel checks BTF
+// after map_alloc, so this runs last in alloc: program access flags with a
+// special field are EACCES, a lock in a type other than HASH or ARRAY (of
+// these families) is EOPNOTSUPP, and the lock must be a 4-aligned u32
+// inside the value.
+func spinLockCheck(m *Map) (Errno, string) {
+	if !m.SpinLock {
+		return OK, ""
+	}
+	if m.Flags&(FlagRdonlyProg|FlagWronlyProg) != 0 {
+		return EACCES, "a value with a bpf_spin_lock cannot be BPF_F_RDONLY_PROG or BPF_F_WRONLY_PROG"
+	}
+	if m.Type != MapHash && m.Type != MapArray {
+		return EOPNOTSUPP, fmt.Sprintf("a %v value cannot hold a bpf_spin_lock", m.Type)
+	}
+	if m.SpinLockOff%4 != 0 || uint64(m.SpinLockOff)+4 > uint64(m.ValueSize) {
+		return EINVAL, fmt.Sprintf("the bpf_spin_lock at offset %d must be 4-byte aligned inside the %d-byte value", m.SpinLockOff, m.ValueSize)
+	}
+	return OK, ""
 }
 
 // Hashtab is the state of a HASH, PERCPU_HASH, LRU_HASH or LRU_PERCPU_HASH
@@ -213,6 +238,15 @@ type Hashtab struct {
 }
 
 func htabHex(b []byte) string { return hex.EncodeToString(b) }
+
+// htabFailf is m.fail with a formatted reason that is only formatted when
+// someone listens, so failing operations in bulk runs allocate nothing.
+func htabFailf(m *Map, op string, e Errno, format string, args ...any) Errno {
+	if !m.world.Emitting() {
+		return e
+	}
+	return m.fail(op, e, fmt.Sprintf(format, args...))
+}
 
 // --- element storage ---
 
@@ -411,9 +445,9 @@ func (h *Hashtab) readValue(e int32) []byte {
 
 // writeValue stores a value into element e. From the syscall a per-CPU
 // value is the whole strided buffer (padding included, as
-// copy_map_value_long does); from a program it is one CPU's value: a new
-// element (fresh) zeroes the other CPUs, an existing one changes only the
-// current CPU's copy.
+// copy_map_value_long does); from a program it is one CPU's value_size
+// bytes: a new element (fresh) zeroes the other CPUs, an existing one
+// changes only the current CPU's copy.
 func (h *Hashtab) writeValue(e int32, value []byte, src Source, fresh bool) {
 	dst := h.valOf(e)
 	if !h.percpu {
@@ -427,13 +461,15 @@ func (h *Hashtab) writeValue(e int32, value []byte, src Source, fresh bool) {
 		copy(dst, value)
 		return
 	}
+	// A program writes value_size bytes of the current CPU's slot; the
+	// padding up to round_up(value_size, 8) keeps what it held. A new
+	// element starts with every CPU zeroed.
 	cpu := h.m.world.CPU()
 	if fresh {
 		clear(dst)
 	}
-	c := dst[cpu*h.stride : (cpu+1)*h.stride]
-	clear(c)
-	copy(c[:h.vs], value)
+	c := dst[cpu*h.stride : cpu*h.stride+h.vs]
+	copy(c, value)
 }
 
 // --- mapOps ---
@@ -445,7 +481,7 @@ func (h *Hashtab) keyOK(op string, key []byte) bool {
 	if len(key) == h.ks {
 		return true
 	}
-	h.m.fail(op, EINVAL, fmt.Sprintf("key is %d bytes, key_size is %d", len(key), h.ks))
+	htabFailf(h.m, op, EINVAL, "key is %d bytes, key_size is %d", len(key), h.ks)
 	return false
 }
 
@@ -505,11 +541,11 @@ func (h *Hashtab) update(key, value []byte, flags uint64, src Source) Errno {
 	m := h.m
 	if h.percpu {
 		if flags > UpdateExist {
-			return m.fail("update", EINVAL, fmt.Sprintf("flags %#x: a per-CPU hash takes BPF_ANY, BPF_NOEXIST or BPF_EXIST", flags))
+			return htabFailf(m, "update", EINVAL, "flags %#x: a per-CPU hash takes BPF_ANY, BPF_NOEXIST or BPF_EXIST", flags)
 		}
 	} else {
 		if flags&^UpdateLock > UpdateExist {
-			return m.fail("update", EINVAL, fmt.Sprintf("flags %#x: only BPF_ANY, BPF_NOEXIST, BPF_EXIST and BPF_F_LOCK exist", flags))
+			return htabFailf(m, "update", EINVAL, "flags %#x: only BPF_ANY, BPF_NOEXIST, BPF_EXIST and BPF_F_LOCK exist", flags)
 		}
 		if flags&UpdateLock != 0 && !m.SpinLock {
 			return m.fail("update", EINVAL, "BPF_F_LOCK but the value has no bpf_spin_lock")
@@ -533,7 +569,7 @@ func (h *Hashtab) update(key, value []byte, flags uint64, src Source) Errno {
 		return OK
 	}
 	if e < 0 && h.n >= h.max {
-		return m.fail("update", E2BIG, fmt.Sprintf("the map is full: %d of max_entries %d", h.n, h.max))
+		return htabFailf(m, "update", E2BIG, "the map is full: %d of max_entries %d", h.n, h.max)
 	}
 	n := h.allocElem()
 	copy(h.keyOf(n), key)
@@ -559,7 +595,7 @@ func (h *Hashtab) update(key, value []byte, flags uint64, src Source) Errno {
 func (h *Hashtab) lruUpdate(key, value []byte, flags uint64, src Source) Errno {
 	m := h.m
 	if flags > UpdateExist {
-		return m.fail("update", EINVAL, fmt.Sprintf("flags %#x: an LRU map takes BPF_ANY, BPF_NOEXIST or BPF_EXIST (no BPF_F_LOCK)", flags))
+		return htabFailf(m, "update", EINVAL, "flags %#x: an LRU map takes BPF_ANY, BPF_NOEXIST or BPF_EXIST (no BPF_F_LOCK)", flags)
 	}
 	cpu := m.world.CPU()
 	hv, b := h.hashKey(key)
@@ -769,7 +805,7 @@ func (m *Map) ProgLookupPercpu(key []byte, cpu int) ([]byte, Errno) {
 	}
 	if p, ok := m.ops.(percpuLooker); ok {
 		if len(key) != int(m.KeySize) {
-			return nil, m.fail("lookup_percpu", EFAULT, fmt.Sprintf("key is %d bytes, key_size is %d", len(key), m.KeySize))
+			return nil, htabFailf(m, "lookup_percpu", EFAULT, "key is %d bytes, key_size is %d", len(key), m.KeySize)
 		}
 		return p.lookupPercpu(key, cpu)
 	}

@@ -768,3 +768,63 @@ func TestHashClone(t *testing.T) {
 		}
 	}
 }
+
+// TestHtabJhashFastPath: the unrolled 4- and 8-byte hash equals Jhash, seen
+// through bucket placement with a large table and many seeds.
+func TestHtabJhashFastPath(t *testing.T) {
+	for seed := uint32(0); seed < 50; seed++ {
+		s := seed * 0x9e3779b9
+		w := htWorld(t, 1)
+		for _, ks := range []uint32{4, 8} {
+			m := htCreate(t, w, sim.MapAttr{Type: sim.MapHash, KeySize: ks, ValueSize: 4, MaxEntries: 1 << 20, Seed: &s, Flags: sim.FlagNoPrealloc})
+			h := m.Ops().(*sim.Hashtab)
+			for k := uint64(0); k < 200; k++ {
+				key := htKey(ks, k*0x12345679+uint64(seed))
+				if got, want := h.BucketOf(key), sim.Jhash(key, s)&(1<<20-1); got != want {
+					t.Fatalf("key %x seed %#x: bucket %d, want %d", key, s, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestSpinLockCreate is §2.2 step 10 for the SpinLock stand-in: EACCES with
+// program access flags, EOPNOTSUPP outside HASH and ARRAY.
+func TestSpinLockCreate(t *testing.T) {
+	for _, c := range []struct {
+		ty    sim.MapType
+		flags uint32
+		off   uint32
+		want  sim.Errno
+	}{
+		{sim.MapHash, 0, 0, sim.OK}, {sim.MapArray, 0, 4, sim.OK},
+		{sim.MapHash, sim.FlagRdonlyProg, 0, sim.EACCES}, {sim.MapArray, sim.FlagWronlyProg, 0, sim.EACCES},
+		{sim.MapPercpuHash, 0, 0, sim.EOPNOTSUPP}, {sim.MapLRUHash, 0, 0, sim.EOPNOTSUPP},
+		{sim.MapLRUPercpuHash, 0, 0, sim.EOPNOTSUPP}, {sim.MapPercpuArray, 0, 0, sim.EOPNOTSUPP},
+	} {
+		w := htWorld(t, 1)
+		ks := uint32(4)
+		_, e := w.CreateMap(sim.MapAttr{Type: c.ty, KeySize: ks, ValueSize: 8, MaxEntries: 2, Flags: c.flags, SpinLock: true, SpinLockOff: c.off})
+		if e != c.want {
+			t.Errorf("%v flags %#x: %v, want %v", c.ty, c.flags, e, c.want)
+		}
+	}
+}
+
+// TestPercpuProgUpdateKeepsPadding: a program update of an existing per-CPU
+// element writes value_size bytes; the slot's padding keeps the bytes the
+// syscall stored (pcpu_copy_value copies the true value_size).
+func TestPercpuProgUpdateKeepsPadding(t *testing.T) {
+	for _, ty := range []sim.MapType{sim.MapPercpuHash, sim.MapLRUPercpuHash, sim.MapPercpuArray} {
+		w := htWorld(t, 2)
+		m := htCreate(t, w, sim.MapAttr{Type: ty, KeySize: 4, ValueSize: 1, MaxEntries: 4})
+		full := []byte{0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf}
+		htExpect(t, "update", m.Update(htU32(1), full, 0), sim.OK)
+		htExpect(t, "prog update", m.ProgUpdate(htU32(1), []byte{0x55}, sim.UpdateExist), sim.OK)
+		v, _ := m.Lookup(htU32(1), 0)
+		want := append([]byte{0x55}, full[1:]...)
+		if !bytes.Equal(v, want) {
+			t.Errorf("%v: %x, want %x", ty, v, want)
+		}
+	}
+}

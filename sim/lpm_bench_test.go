@@ -57,3 +57,34 @@ func BenchmarkLPMSyscallLookup(b *testing.B) {
 		m.Lookup(key, 0)
 	}
 }
+
+// BenchmarkLPMBaselineHash4 is the same loop on a HASH of 10,000 4-byte
+// keys (program lookup, half the probes hit), as a baseline next to
+// BenchmarkLPMLookup; bench_test.go has the HASH family's own benchmarks.
+func BenchmarkLPMBaselineHash4(b *testing.B) {
+	const n = 10000
+	w := NewWorld(Config{})
+	m, e := w.CreateMap(MapAttr{Name: "h", Type: MapHash, KeySize: 4, ValueSize: 8, MaxEntries: n, Flags: FlagZeroSeed})
+	if e != OK {
+		b.Fatal(e)
+	}
+	rng := rand.New(rand.NewSource(1))
+	var k [4]byte
+	keys := make([][]byte, 4096)
+	for i := 0; m.Len() < n; i++ {
+		binary.BigEndian.PutUint32(k[:], rng.Uint32())
+		m.Update(k[:], make([]byte, 8), UpdateAny)
+		if i < len(keys)/2 {
+			keys[i] = append([]byte(nil), k[:]...)
+		}
+	}
+	for i := len(keys) / 2; i < len(keys); i++ {
+		binary.BigEndian.PutUint32(k[:], rng.Uint32())
+		keys[i] = append([]byte(nil), k[:]...)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m.ProgLookup(keys[i&4095])
+	}
+}

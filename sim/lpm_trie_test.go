@@ -837,6 +837,42 @@ func TestLPMEventsAndClone(t *testing.T) {
 	if !found {
 		t.Fatalf("no im_remove event: %v", evs)
 	}
+	// The post-order walk steps. 192.168.1.0/24 is the only key left; add a
+	// sibling (an IM node /22 splits them) and a /16 above both.
+	lpmMustUpdate(t, m, lpmIPKey(t, "192.168.2.0/24"), lpmVal(5), 0)
+	lpmMustUpdate(t, m, lpmIPKey(t, "192.168.0.0/16"), lpmVal(6), 0)
+	evs = nil
+	k, e := m.GetNextKey(lpmIPKey(t, "192.168.1.0/24"))
+	if e != OK || lpmKeyStr(k) != "192.168.2.0/24" {
+		t.Fatalf("next: %v %v", e, k)
+	}
+	var steps []string
+	for _, e := range evs {
+		if wv, ok := e.(LPMWalkEvent); ok {
+			steps = append(steps, wv.Step)
+		}
+	}
+	if strings.Join(steps, ",") != "exact,right_subtree,leftmost" {
+		t.Fatalf("walk steps %v", steps)
+	}
+	evs = nil
+	if k, e = m.GetNextKey(k); e != OK || lpmKeyStr(k) != "192.168.0.0/16" {
+		t.Fatalf("next: %v %v", e, k)
+	}
+	steps = nil
+	for _, e := range evs {
+		if wv, ok := e.(LPMWalkEvent); ok {
+			steps = append(steps, wv.Step)
+		}
+	}
+	if strings.Join(steps, ",") != "exact,up,parent" {
+		t.Fatalf("walk steps %v", steps)
+	}
+	for _, p := range []string{"192.168.2.0/24", "192.168.0.0/16"} {
+		if e := m.Delete(lpmIPKey(t, p)); e != OK {
+			t.Fatal(e)
+		}
+	}
 	c := w.Clone()
 	cm, _ := c.MapByID(m.ID)
 	lpmMustUpdate(t, cm, lpmIPKey(t, "10.0.0.0/8"), lpmVal(3), 0)

@@ -40,10 +40,13 @@ const (
 	opProgUpdate // bpf_map_update_elem from a program (Val is one CPU's value)
 	opProgDelete // bpf_map_delete_elem from a program
 	opCPU        // move to CPU Flags (the kernel thread's affinity; World.SetCPU)
+	opProgPush   // bpf_map_push_elem(Val, Flags) from a program
+	opProgPop    // bpf_map_pop_elem from a program
+	opProgPeek   // bpf_map_peek_elem from a program
 )
 
 func (k oracleOpKind) String() string {
-	return [...]string{"update", "lookup", "delete", "lookup_and_delete", "next", "walk", "freeze", "prog_lookup", "keyset", "peek_value", "prog_update", "prog_delete", "cpu"}[k]
+	return [...]string{"update", "lookup", "delete", "lookup_and_delete", "next", "walk", "freeze", "prog_lookup", "keyset", "peek_value", "prog_update", "prog_delete", "cpu", "prog_push", "prog_pop", "prog_peek"}[k]
 }
 
 // oracleOp is one statement. Key nil means a NULL key pointer.
@@ -67,6 +70,12 @@ func (o oracleOp) String() string {
 		b.WriteString(" NULL")
 	} else {
 		b.WriteString(" " + hex.EncodeToString(o.Key))
+	}
+	if o.Kind == opProgPop || o.Kind == opProgPeek {
+		return b.String()
+	}
+	if o.Kind == opProgPush {
+		return fmt.Sprintf("%s %s flags=%d", b.String(), hex.EncodeToString(o.Val), o.Flags)
 	}
 	if o.Kind == opUpdate || o.Kind == opPeekValue || o.Kind == opProgUpdate {
 		b.WriteString(" = " + hex.EncodeToString(o.Val))
@@ -117,7 +126,9 @@ type oracleEnv struct {
 	kernelOut, simOut func([]byte) []byte
 	// progLookup runs bpf_map_lookup_elem(key) in a program on the
 	// kernel, returning whether the key was found.
-	progLookup func(km *kernel.Map, key []byte) (bool, error)
+	progLookup func(km *kernel.Map, key []byte) (val []byte, found bool, err error)
+	// progQueue runs push (op 3), pop (4) or peek (5) in a program.
+	progQueue func(km *kernel.Map, op byte, val []byte, flags uint64) ([]byte, sim.Errno, error)
 	// progUpdate and progDelete run the helpers in a program on the
 	// kernel and return the errno of R0.
 	progUpdate func(km *kernel.Map, key, val []byte, flags uint64) (sim.Errno, error)
@@ -315,12 +326,24 @@ func kernelDo(m *kernel.Map, op oracleOp, a sim.MapAttr, env *oracleEnv) (oracle
 			return r, err
 		}
 	case opProgLookup:
-		found, err := env.progLookup(m, op.Key)
+		val, found, err := env.progLookup(m, op.Key)
 		if err != nil {
 			return r, err
 		}
 		if !found {
 			e = unix.ENOENT
+		} else {
+			r.out = val
+		}
+	case opProgPush, opProgPop, opProgPeek:
+		code := map[oracleOpKind]byte{opProgPush: 3, opProgPop: 4, opProgPeek: 5}[op.Kind]
+		val, se, err := env.progQueue(m, code, op.Val, op.Flags)
+		if err != nil {
+			return r, err
+		}
+		e = unix.Errno(se)
+		if se == sim.OK && op.Kind != opProgPush {
+			r.out = val
 		}
 	case opWalk, opKeySet:
 		var keys [][]byte
@@ -383,7 +406,23 @@ func simDo(m *sim.Map, op oracleOp, a sim.MapAttr, env *oracleEnv) oracleResult 
 			r.errno = sim.EINVAL
 		}
 	case opProgLookup:
-		_, r.errno = m.ProgLookup(op.Key)
+		var v []byte
+		v, r.errno = m.ProgLookup(op.Key)
+		if r.errno == sim.OK && len(v) >= int(m.ValueSize) {
+			r.out = append([]byte(nil), v[:m.ValueSize]...)
+		}
+	case opProgPush:
+		r.errno = m.ProgPush(op.Val, op.Flags)
+	case opProgPop, opProgPeek:
+		var v []byte
+		if op.Kind == opProgPop {
+			v, r.errno = m.ProgPop()
+		} else {
+			v, r.errno = m.ProgPeek()
+		}
+		if r.errno == sim.OK {
+			r.out = append([]byte(nil), v...)
+		}
 	case opWalk, opKeySet:
 		keys, e := simWalk(m, walkLimit(a))
 		if op.Kind == opKeySet {

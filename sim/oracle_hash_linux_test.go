@@ -155,7 +155,7 @@ func arrayKeyPool(max uint32) [][]byte {
 
 var smallMaxEntries = []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 31, 33}
 
-func randomHashScenario(seed uint64, t sim.MapType) oracleScenario {
+func randomHashScenario(seed uint64, t sim.MapType, withProg bool) oracleScenario {
 	r := rand.New(rand.NewPCG(seed, uint64(t)))
 	ks := uint32(1 + r.IntN(40))
 	vs := uint32(1 + r.IntN(40))
@@ -177,17 +177,45 @@ func randomHashScenario(seed uint64, t sim.MapType) oracleScenario {
 	case 3:
 		flags |= sim.FlagWronlyProg
 	}
+	if withProg {
+		flags &^= sim.FlagRdonlyProg | sim.FlagWronlyProg // programs must be able to write
+		// Few shapes, so that few programs are loaded (one per shape).
+		ks = []uint32{1, 4, 5, 8, 16, 40}[r.IntN(6)]
+		vs = []uint32{1, 4, 8, 12, 20}[r.IntN(5)]
+	}
 	a := sim.MapAttr{Name: "h", Type: t, KeySize: ks, ValueSize: vs, MaxEntries: max, Flags: flags}
 	pool := hashKeyPool(r, int(ks), int(max)*2+2)
 	g := newOracleGen(r, a, pool)
-	return oracleScenario{
-		Name: fmt.Sprintf("%s seed %d", t, seed),
-		Attr: a,
-		Ops:  g.ops(20+r.IntN(100), true),
+	g.zeroPad = withProg
+	ops := g.ops(20+r.IntN(100), true)
+	if withProg {
+		ops = g.withProgOps(ops)
 	}
+	return oracleScenario{Name: fmt.Sprintf("%s seed %d", t, seed), Attr: a, Ops: ops}
 }
 
-func randomArrayScenario(seed uint64, t sim.MapType) oracleScenario {
+// withProgOps mixes program-side lookups, updates (one CPU's value) and
+// deletes, and moves between CPUs, into ops.
+func (g *oracleGen) withProgOps(ops []oracleOp) []oracleOp {
+	var out []oracleOp
+	vs := int(g.attr.ValueSize)
+	for _, op := range ops {
+		out = append(out, op)
+		switch x := g.r.IntN(100); {
+		case x < 8:
+			out = append(out, oracleOp{Kind: opProgLookup, Key: g.pool[g.r.IntN(len(g.pool))]})
+		case x < 18:
+			out = append(out, oracleOp{Kind: opProgUpdate, Key: g.pool[g.r.IntN(len(g.pool))], Val: g.value()[:vs], Flags: g.updateFlags() & 7})
+		case x < 22:
+			out = append(out, oracleOp{Kind: opProgDelete, Key: g.pool[g.r.IntN(len(g.pool))]})
+		case x < 26:
+			out = append(out, oracleOp{Kind: opCPU, Flags: uint64(g.r.IntN(kernel.PossibleCPUs()))})
+		}
+	}
+	return out
+}
+
+func randomArrayScenario(seed uint64, t sim.MapType, withProg bool) oracleScenario {
 	r := rand.New(rand.NewPCG(seed, uint64(t)+100))
 	vs := uint32(1 + r.IntN(48))
 	max := uint32(1 + r.IntN(20))
@@ -204,13 +232,26 @@ func randomArrayScenario(seed uint64, t sim.MapType) oracleScenario {
 	case 3:
 		flags = sim.FlagRdonlyProg
 	}
+	if withProg {
+		// Programs reach the array through an ARRAY_OF_MAPS whose template
+		// has another max_entries: BPF_F_INNER_MAP allows that for ARRAY;
+		// PERCPU_ARRAY refuses the flag, so its shapes include max_entries.
+		flags &^= sim.FlagRdonlyProg | sim.FlagWronlyProg | sim.FlagMmapable
+		vs = []uint32{1, 4, 8, 13, 24}[r.IntN(5)]
+		if t == sim.MapArray {
+			flags |= sim.FlagInnerMap
+		} else {
+			max = []uint32{1, 3, 8}[r.IntN(3)]
+		}
+	}
 	a := sim.MapAttr{Name: "a", Type: t, KeySize: 4, ValueSize: vs, MaxEntries: max, Flags: flags}
 	g := newOracleGen(r, a, arrayKeyPool(max))
-	return oracleScenario{
-		Name: fmt.Sprintf("%s seed %d", t, seed),
-		Attr: a,
-		Ops:  g.ops(20+r.IntN(60), true),
+	g.zeroPad = withProg
+	ops := g.ops(20+r.IntN(60), true)
+	if withProg {
+		ops = g.withProgOps(ops)
 	}
+	return oracleScenario{Name: fmt.Sprintf("%s seed %d", t, seed), Attr: a, Ops: ops}
 }
 
 func requireSimulated(t *testing.T, types ...sim.MapType) {
@@ -226,26 +267,38 @@ func requireSimulated(t *testing.T, types ...sim.MapType) {
 // PERCPU_HASH, ARRAY and PERCPU_ARRAY on the kernel and the simulator.
 func TestOracleHashArray(t *testing.T) {
 	kernel.Require(t)
-	n := 2500
+	n := 1500
 	if testing.Short() {
 		n = 100
 	}
+	ps := newLRUProbers(t) // program-side helpers through one program per shape
 	for _, ty := range []sim.MapType{sim.MapHash, sim.MapPercpuHash, sim.MapArray, sim.MapPercpuArray} {
 		t.Run(ty.String(), func(t *testing.T) {
 			requireSimulated(t, ty)
+			kernel.PinCPU0(t) // program updates of per-CPU maps write the current CPU
 			var st oracleStats
 			for seed := uint64(1); seed <= uint64(n); seed++ {
+				// Every third scenario also runs program-side helpers.
+				withProg := seed%3 == 0
 				var s oracleScenario
 				if ty == sim.MapHash || ty == sim.MapPercpuHash {
-					s = randomHashScenario(seed, ty)
+					s = randomHashScenario(seed, ty, withProg)
 				} else {
-					s = randomArrayScenario(seed, ty)
+					s = randomArrayScenario(seed, ty, withProg)
 				}
-				st.check(t, s, nil)
+				var env *oracleEnv
+				if withProg {
+					var err error
+					if env, err = ps.env(s.Attr); err != nil {
+						t.Fatal(err)
+					}
+				}
+				st.check(t, s, env)
 			}
 			st.summary(t, ty.String())
 		})
 	}
+	t.Logf("program loads in this process: %d", kernel.Loads())
 }
 
 // TestOracleHashVectors runs the fixed cases of kernel-semantics §13.1 and
@@ -308,6 +361,36 @@ func TestOracleHashVectors(t *testing.T) {
 		oracleScenario{Name: "A1", Attr: sim.MapAttr{Type: sim.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 2}, Ops: a1(u64)},
 		oracleScenario{Name: "A2", Attr: sim.MapAttr{Type: sim.MapPercpuArray, KeySize: 4, ValueSize: 8, MaxEntries: 2}, Ops: a1(pcpu)},
 	)
+	kernel.PinCPU0(t)
+	ps := newLRUProbers(t)
+	var progCases []oracleScenario
+	for _, ty := range []sim.MapType{sim.MapPercpuHash, sim.MapPercpuArray} {
+		// A syscall update writes whole 8-byte slots (padding included); a
+		// program update of an existing element writes value_size bytes of
+		// the current CPU's slot.
+		pad := sim.MapAttr{Type: ty, KeySize: 4, ValueSize: 1, MaxEntries: 4, Flags: sim.FlagZeroSeed}
+		if ty == sim.MapPercpuArray {
+			pad.Flags = 0
+		}
+		full := make([]byte, 8*ncpu)
+		for i := range full {
+			full[i] = byte(0xa0 + i)
+		}
+		k := u32(1)
+		progCases = append(progCases, oracleScenario{Name: "percpu padding after prog update", Attr: pad, Ops: []oracleOp{
+			U(k, full, 0), {Kind: opProgUpdate, Key: k, Val: []byte{0x55}, Flags: sim.UpdateExist}, L(k),
+		}})
+	}
+	for _, c := range progCases {
+		if !sim.Simulated(c.Attr.Type) {
+			continue
+		}
+		env, err := ps.env(c.Attr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st.check(t, c, env)
+	}
 	for _, c := range cases {
 		if !sim.Simulated(c.Attr.Type) {
 			t.Logf("%s: %s not simulated yet; skipped", c.Name, c.Attr.Type)

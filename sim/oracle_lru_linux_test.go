@@ -33,6 +33,7 @@ type lruCombo struct {
 	typ    sim.MapType
 	ks, vs uint32
 	flags  uint32
+	max    uint32
 }
 
 type lruProbers struct {
@@ -52,11 +53,17 @@ func newLRUProbers(t *testing.T) *lruProbers {
 }
 
 func (ps *lruProbers) get(a sim.MapAttr) (*lruProber, error) {
-	c := lruCombo{a.Type, a.KeySize, a.ValueSize, a.Flags}
+	// The kernel keeps RDONLY/WRONLY per fd, not in map_flags: they do
+	// not take part in the inner-map comparison.
+	flags := a.Flags &^ (sim.FlagRdonly | sim.FlagWronly)
+	c := lruCombo{a.Type, a.KeySize, a.ValueSize, flags, 2}
+	if (a.Type == sim.MapArray || a.Type == sim.MapPercpuArray) && flags&sim.FlagInnerMap == 0 {
+		c.max = a.MaxEntries // arrays compare max_entries without BPF_F_INNER_MAP
+	}
 	if p, ok := ps.cache[c]; ok {
 		return p, nil
 	}
-	tmpl, e := kernel.CreateMap(kernel.Attr{Type: uint32(a.Type), KeySize: a.KeySize, ValueSize: a.ValueSize, MaxEntries: 2, Flags: a.Flags})
+	tmpl, e := kernel.CreateMap(kernel.Attr{Type: uint32(a.Type), KeySize: a.KeySize, ValueSize: a.ValueSize, MaxEntries: c.max, Flags: flags})
 	if e != 0 {
 		return nil, fmt.Errorf("inner template: %v", e)
 	}
@@ -65,8 +72,9 @@ func (ps *lruProbers) get(a sim.MapAttr) (*lruProber, error) {
 	if e != 0 {
 		return nil, fmt.Errorf("outer map: %v", e)
 	}
-	// Packet: op u8 at 0 (0 lookup, 1 update, 2 delete), flags u64 at 8,
-	// the key at 16, the value after it.
+	// Packet: op u8 at 0 (0 lookup, 1 update, 2 delete; 3 push, 4 pop,
+	// 5 peek for queue and stack), flags u64 at 8, the key at 16, the
+	// value after it. lookup, pop and peek copy the value there.
 	ks, vs := int32(a.KeySize), int32(a.ValueSize)
 	insns := asm.Instructions{
 		asm.LoadMem(asm.R6, asm.R1, 0, asm.Word), // data
@@ -85,24 +93,49 @@ func (ps *lruProbers) get(a sim.MapAttr) (*lruProber, error) {
 		asm.Mov.Reg(asm.R2, asm.R6),
 		asm.Add.Imm(asm.R2, 16),
 		asm.LoadMem(asm.R3, asm.R6, 0, asm.Byte),
-		asm.JEq.Imm(asm.R3, 1, "update"),
-		asm.JEq.Imm(asm.R3, 2, "delete"),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "miss"),
-		asm.Mov.Imm(asm.R0, 1),
-		asm.Return(),
-		asm.Mov.Imm(asm.R0, 0).WithSymbol("miss"),
-		asm.Return(),
-		asm.Mov.Reg(asm.R3, asm.R6).WithSymbol("update"),
-		asm.Add.Imm(asm.R3, 16+ks),
-		asm.LoadMem(asm.R4, asm.R6, 8, asm.DWord),
-		asm.FnMapUpdateElem.Call(),
-		asm.Return(),
-		asm.FnMapDeleteElem.Call().WithSymbol("delete"),
-		asm.Return(),
+	}
+	if a.Type == sim.MapQueue || a.Type == sim.MapStack {
+		insns = append(insns,
+			asm.JEq.Imm(asm.R3, 4, "pop"),
+			asm.JEq.Imm(asm.R3, 5, "peek"),
+			asm.LoadMem(asm.R3, asm.R6, 8, asm.DWord),
+			asm.FnMapPushElem.Call(),
+			asm.Return(),
+			asm.FnMapPopElem.Call().WithSymbol("pop"),
+			asm.Return(),
+			asm.FnMapPeekElem.Call().WithSymbol("peek"),
+			asm.Return(),
+		)
+	} else {
+		insns = append(insns,
+			asm.JEq.Imm(asm.R3, 1, "update"),
+			asm.JEq.Imm(asm.R3, 2, "delete"),
+			asm.FnMapLookupElem.Call(),
+			asm.JEq.Imm(asm.R0, 0, "miss"),
+		)
+		for i := int32(0); i < vs; i++ {
+			insns = append(insns,
+				asm.LoadMem(asm.R1, asm.R0, int16(i), asm.Byte),
+				asm.StoreMem(asm.R6, int16(16+ks+i), asm.R1, asm.Byte))
+		}
+		insns = append(insns,
+			asm.Mov.Imm(asm.R0, 1),
+			asm.Return(),
+			asm.Mov.Imm(asm.R0, 0).WithSymbol("miss"),
+			asm.Return(),
+			asm.Mov.Reg(asm.R3, asm.R6).WithSymbol("update"),
+			asm.Add.Imm(asm.R3, 16+ks),
+			asm.LoadMem(asm.R4, asm.R6, 8, asm.DWord),
+			asm.FnMapUpdateElem.Call(),
+			asm.Return(),
+			asm.FnMapDeleteElem.Call().WithSymbol("delete"),
+			asm.Return(),
+		)
+	}
+	insns = append(insns,
 		asm.Mov.Imm(asm.R0, 1000).WithSymbol("err"),
 		asm.Return(),
-	}
+	)
 	prog, err := kernel.LoadProgramWithOptions(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL", Instructions: insns},
 		ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch})
 	if err != nil {
@@ -124,25 +157,26 @@ func (p *lruProber) swapIn(km *kernel.Map) error {
 	return nil
 }
 
-func (p *lruProber) run(op byte, key, val []byte, flags uint64) (uint32, error) {
+func (p *lruProber) run(op byte, key, val []byte, flags uint64) (uint32, []byte, error) {
 	pkt := make([]byte, 16+p.ks+p.vs)
 	pkt[0] = op
 	binary.LittleEndian.PutUint64(pkt[8:], flags)
 	copy(pkt[16:], key)
 	copy(pkt[16+p.ks:], val)
-	ret, err := p.prog.Run(&ebpf.RunOptions{Data: pkt})
+	out := make([]byte, len(pkt))
+	ret, err := p.prog.Run(&ebpf.RunOptions{Data: pkt, DataOut: out})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if ret == 1000 {
-		return 0, fmt.Errorf("LRU probe program: no inner map or short packet")
+		return 0, nil, fmt.Errorf("LRU probe program: no inner map or short packet")
 	}
-	return ret, nil
+	return ret, out[16+p.ks:], nil
 }
 
-func (p *lruProber) lookup(key []byte) (bool, error) {
-	ret, err := p.run(0, key, nil, 0)
-	return ret == 1, err
+func (p *lruProber) lookup(key []byte) ([]byte, bool, error) {
+	ret, val, err := p.run(0, key, nil, 0)
+	return val, ret == 1, err
 }
 
 // errnoOf turns a helper's R0 (truncated to u32 by test_run) into an errno.
@@ -163,14 +197,18 @@ func (ps *lruProbers) env(a sim.MapAttr) (*oracleEnv, error) {
 			}
 			return p.swapIn(km)
 		},
-		progLookup: func(km *kernel.Map, key []byte) (bool, error) { return p.lookup(key) },
+		progLookup: func(km *kernel.Map, key []byte) ([]byte, bool, error) { return p.lookup(key) },
 		progUpdate: func(km *kernel.Map, key, val []byte, flags uint64) (sim.Errno, error) {
-			ret, err := p.run(1, key, val, flags)
+			ret, _, err := p.run(1, key, val, flags)
 			return errnoOf(ret), err
 		},
 		progDelete: func(km *kernel.Map, key []byte) (sim.Errno, error) {
-			ret, err := p.run(2, key, nil, 0)
+			ret, _, err := p.run(2, key, nil, 0)
 			return errnoOf(ret), err
+		},
+		progQueue: func(km *kernel.Map, op byte, val []byte, flags uint64) ([]byte, sim.Errno, error) {
+			ret, out, err := p.run(op, nil, val, flags)
+			return out, errnoOf(ret), err
 		},
 	}, nil
 }
@@ -243,7 +281,7 @@ func TestOracleLRU(t *testing.T) {
 	kernel.Require(t)
 	kernel.PinCPU0(t)
 	ps := newLRUProbers(t)
-	n := 1000
+	n := 500
 	if testing.Short() {
 		n = 60
 	}

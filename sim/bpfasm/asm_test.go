@@ -315,18 +315,18 @@ func TestErrors(t *testing.T) {
 		{"x:\n", 1, 1, "expected an instruction after label"},
 		{"r1 = r2 r3", 1, 9, "expected end of line"},
 		{"w1 += r2", 1, 7, "expected a 32-bit (w) register"},
-		{"if r1 ~ 2 goto +1", 1, 7, "unexpected character"},
+		{"if r1 ~ 2 goto +1", 1, 7, "expected an instruction, found character '~'"},
 		{"if r1 == 2 goto", 1, 16, "expected a number, found end of line"},
 		{"r1 = *(u128 *)(r2 + 0)", 1, 8, "expected a type"},
 		{"lock *(u16 *)(r1 + 0) += r2", 1, 23, "expected a u32 or u64 operand"},
 		{"r1 = xchg_64(r1 + 0, r2)", 1, 22, "expected r1"},
 		{"r1 = 5 ll ll", 1, 11, "expected end of line"},
-		{"a:\na:\nexit", 2, 1, `label "a" already defined`},
+		{"a:\na:\nexit", 2, 1, `expected a new label, "a" is already defined`},
 		{"call nosuch", 1, 6, "expected a label or a helper name"},
 		{"r0 = *(u64 *)skb[0]", 1, 14, "expected u8, u16 or u32"},
 		{"r1 = be16 r2", 1, 11, "expected r1"},
 		{"exit extra", 1, 6, "expected end of line"},
-		{"call -1", 1, 1, "invalid instruction: invalid helper id -1"},
+		{"call -1", 1, 1, "expected a valid instruction: invalid helper id -1"},
 	}
 	for _, c := range cases {
 		_, err := Assemble(c.src)
@@ -389,5 +389,37 @@ func TestInsnDirective(t *testing.T) {
 	}
 	if _, err := Decode(b); err == nil {
 		t.Error("Decode accepted an unknown opcode")
+	}
+}
+
+// TestBpftoolSyntax: lines as the kernel's disassembler (kernel/bpf/disasm.c,
+// printed by `bpftool prog dump xlated`) writes them.
+func TestBpftoolSyntax(t *testing.T) {
+	cases := []struct{ line, hex string }{
+		{"   0: (b7) r0 = 0", "b700000000000000"},
+		{"   1: (18) r1 = 0x1234", "18010000341200000000000000000000"},
+		{"   3: (61) r2 = *(u32 *)(r1 +4)", "6112040000000000"},
+		{"   4: (63) *(u32 *)(r10 -4) = r2", "632afcff00000000"},
+		{"   5: (15) if r0 == 0x0 goto pc+2", "1500020000000000"},
+		{"   6: (85) call bpf_map_lookup_elem#1", "8500000001000000"},
+		{"   7: (85) call pc+2", "8510000002000000"},
+		{"   8: (db) r2 = atomic64_fetch_add((u64 *)(r1 +0), r2)", "db21000001000000"},
+		{"   9: (db) r0 = atomic64_cmpxchg((u64 *)(r1 +8), r0, r3)", "db310800f1000000"},
+		{"  10: (c3) r4 = atomic_xchg((u32 *)(r1 +0), r4)", "c3410000e1000000"},
+		{"  11: (c3) lock *(u32 *)(r1 +0) += r4", "c341000000000000"},
+		{"  12: (48) r0 = *(u16 *)skb[r6 + 0]", "4860000000000000"},
+		{"  13: (05) goto pc-3", "0500fdff00000000"},
+		{"  14: (95) exit", "9500000000000000"},
+	}
+	for _, c := range cases {
+		insns, err := Assemble(c.line)
+		if err != nil {
+			t.Errorf("%q: %v", c.line, err)
+			continue
+		}
+		b, err := Encode(insns)
+		if err != nil || hex.EncodeToString(b) != c.hex {
+			t.Errorf("%q: got %x (%v), want %s", c.line, b, err, c.hex)
+		}
 	}
 }

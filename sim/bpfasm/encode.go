@@ -116,9 +116,7 @@ func Encode(insns asm.Instructions) ([]byte, error) {
 			if tgt, ok := names[ref]; ok {
 				rel := int64(tgt) - int64(offsets[i]) - 1
 				switch {
-				case ins.OpCode.JumpOp() == asm.Call || ins.OpCode.IsDWordLoad():
-					r.imm = int32(rel)
-				case ins.OpCode.Class() == asm.Jump32Class && ins.OpCode.JumpOp() == asm.Ja:
+				case inImm(ins):
 					r.imm = int32(rel)
 				default:
 					if rel < -32768 || rel > 32767 {
@@ -126,8 +124,8 @@ func Encode(insns asm.Instructions) ([]byte, error) {
 					}
 					r.off = int16(rel)
 				}
-			} else if ins.Offset == -1 && !ins.OpCode.IsDWordLoad() && ins.OpCode.JumpOp() != asm.Call ||
-				ins.Constant == -1 && (ins.OpCode.JumpOp() == asm.Call || ins.OpCode.IsDWordLoad()) {
+			} else if inImm(ins) && ins.Constant == -1 || !inImm(ins) && ins.Offset == -1 {
+				// cilium's placeholder for a target still to be linked.
 				return nil, fmt.Errorf("instruction %d: unresolved reference %q", i, ref)
 			}
 		}
@@ -139,6 +137,13 @@ func Encode(insns asm.Instructions) ([]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// inImm reports whether a relative target lives in imm (calls, function
+// pointer loads, gotol) rather than in off.
+func inImm(ins asm.Instruction) bool {
+	op := ins.OpCode
+	return op.IsDWordLoad() || op.JumpOp() == asm.Call || op.Class() == asm.Jump32Class && op.JumpOp() == asm.Ja
 }
 
 // isRelative reports whether ins encodes a position-relative target that a

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cilium/ebpf/asm"
 )
@@ -90,7 +91,8 @@ func lex(line string) ([]token, *Error) {
 				i++
 				continue
 			}
-			return nil, &Error{Col: i + 1, Msg: fmt.Sprintf("unexpected character %q", rune(c))}
+			r, _ := utf8.DecodeRuneInString(line[i:])
+			return nil, &Error{Col: i + 1, Msg: fmt.Sprintf("expected an instruction, found character %q", r)}
 		}
 	}
 	return toks, nil
@@ -236,7 +238,13 @@ func (a *assembler) line(n int, line string) {
 			toks = toks[k:]
 		}
 		if len(toks) >= 3 && toks[0].text == "(" && isHex(toks[1].text) && len(toks[1].text) == 2 && toks[2].text == ")" {
+			// bpftool prints 64-bit immediate loads without "ll"; its
+			// opcode column tells them apart.
+			ld64 := strings.EqualFold(toks[1].text, "18")
 			toks = toks[3:]
+			if ld64 && len(toks) >= 3 && toks[1].text == "=" && toks[len(toks)-1].kind == tNum {
+				toks = append(toks[:len(toks):len(toks)], token{tIdent, "ll", len(text) + 1})
+			}
 		}
 	}
 	// Labels.
@@ -283,12 +291,12 @@ func (a *assembler) label(line, col int, name string) {
 		return
 	}
 	if _, dup := a.labels[name]; dup {
-		a.errorf(line, col, "label %q already defined", name)
+		a.errorf(line, col, "expected a new label, %q is already defined", name)
 		return
 	}
 	for _, p := range a.pending {
 		if p == name {
-			a.errorf(line, col, "label %q already defined", name)
+			a.errorf(line, col, "expected a new label, %q is already defined", name)
 			return
 		}
 	}
@@ -339,7 +347,7 @@ func (a *assembler) reloc(line int, toks []token) {
 		ins.Src = asm.PseudoCall
 		*ins = ins.WithReference(sym)
 	default:
-		a.errorf(line, toks[0].col, "unsupported relocation %s", toks[0].text)
+		a.errorf(line, toks[0].col, "expected R_BPF_64_64 or R_BPF_64_32, found %s", toks[0].text)
 	}
 }
 
@@ -384,7 +392,7 @@ func (a *assembler) resolve() {
 				it.ins.Constant = d
 			default:
 				if d < math.MinInt16 || d > math.MaxInt16 {
-					a.errorf(it.line, it.tcol, "jump to %q out of range (%d; use gotol)", it.target, d)
+					a.errorf(it.line, it.tcol, "expected a jump within 32767 instructions, %q is %d away (use gotol)", it.target, d)
 					continue
 				}
 				it.ins.Offset = int16(d)
@@ -403,7 +411,7 @@ func (a *assembler) resolve() {
 			err = validate(r, second)
 		}
 		if err != nil && it.ins.Reference() == "" {
-			a.errorf(it.line, it.col, "invalid instruction: %v", err)
+			a.errorf(it.line, it.col, "expected a valid instruction: %v", err)
 		}
 	}
 	for i, it := range a.items {
@@ -617,7 +625,15 @@ func (p *parser) memOp() (asm.Register, int16) {
 func (p *parser) target(it *item) (int64, bool) {
 	t := p.peek()
 	var v int64
-	if t.kind == tIdent {
+	if t.kind == tIdent && t.text == "pc" && p.pos+1 < len(p.toks) &&
+		(p.toks[p.pos+1].text == "+" || p.toks[p.pos+1].text == "-") {
+		// bpftool's "goto pc+3".
+		p.next()
+		v, _ = p.number()
+		if p.err != nil {
+			return 0, false
+		}
+	} else if t.kind == tIdent {
 		p.next()
 		it.target, it.tcol = t.text, t.col
 	} else {
@@ -974,7 +990,8 @@ func (p *parser) store(it *item) *item {
 		p.next()
 		it.ins = asm.StoreMem(dst, off, src, sz)
 	} else {
-		v := p.operand(true)
+		// The immediate is sign-extended only for 64-bit stores.
+		v := p.operand(sz == asm.DWord)
 		it.ins = asm.Instruction{OpCode: asm.StoreImmOp(sz), Dst: dst, Offset: off, Constant: v}
 	}
 	p.done()
@@ -1210,6 +1227,59 @@ func (p *parser) named(it *item, t token, dst asm.Register, wide bool) *item {
 		default:
 			it.ins = asm.BSwap(dst, sizeOfBits(bits))
 		}
+		p.done()
+		return it
+
+	case strings.HasPrefix(name, "atomic64_"):
+		// bpftool: atomic64_fetch_add, atomic64_xchg, atomic64_cmpxchg.
+		t.text = "atomic_" + strings.TrimPrefix(name, "atomic64_")
+		return p.named(it, t, dst, wide)
+
+	case name == "atomic_xchg" || name == "atomic_cmpxchg":
+		// bpftool: r0 = atomic64_xchg((u64 *)(r1 +0), r0),
+		// r0 = atomic64_cmpxchg((u64 *)(r1 +0), r0, r2).
+		if !p.expect("(") {
+			return it
+		}
+		sz, sx := p.ptr()
+		if p.err != nil {
+			return it
+		}
+		base, off := p.memOp()
+		if p.err != nil || !p.expect(",") {
+			return it
+		}
+		cmp := name == "atomic_cmpxchg"
+		if cmp {
+			if dst != 0 {
+				p.fail(t, "expected r0 as the cmpxchg result")
+				return it
+			}
+			r0, _ := p.reg()
+			if p.err == nil && r0 != 0 {
+				p.fail(p.toks[p.pos-1], "expected r0 as the compared value")
+			}
+			if p.err != nil || !p.expect(",") {
+				return it
+			}
+		}
+		src, _ := p.reg()
+		if p.err != nil || !p.expect(")") {
+			return it
+		}
+		if !cmp && src != dst {
+			p.fail(p.toks[p.pos-2], "expected %s (xchg returns into its operand)", reg(dst, wide))
+			return it
+		}
+		if sx || (sz != asm.Word && sz != asm.DWord) {
+			p.fail(t, "expected a u32 or u64 operand")
+			return it
+		}
+		a := asm.Xchg
+		if cmp {
+			a = asm.CmpXchg
+		}
+		it.ins = atomicIns(a, sz, base, src, off)
 		p.done()
 		return it
 

@@ -52,19 +52,11 @@ func progPopPeek(m *sim.Map, pop bool) ([]byte, sim.Errno, error) {
 	return nil, 0, errNotYet("bpf_map_pop_elem/bpf_map_peek_elem (bpf pop, bpf peek)")
 }
 
-// bpffs is what sim/inode.go provides: BPF_OBJ_PIN, BPF_OBJ_GET and unlink.
-type bpffs interface {
-	Pin(fd int, path string) sim.Errno
-	GetPinned(path string) (int, sim.Errno)
-	Unpin(path string) sim.Errno
-}
-
+// doPin performs the bpffs statements (sim/inode.go): BPF_OBJ_PIN,
+// BPF_OBJ_GET, unlink, mkdir and rmdir.
 func (ex *executor) doPin(s *Stmt, step *Step) error {
 	st := ex.st
-	fs, ok := any(st.w).(bpffs)
-	if !ok {
-		return ex.errAt(s, 0, "%v", errNotYet("bpffs ("+s.Op+")"))
-	}
+	w := st.w
 	st.sealed = true
 	switch s.Op {
 	case "pin":
@@ -74,22 +66,26 @@ func (ex *executor) doPin(s *Stmt, step *Step) error {
 			return ex.errAt(s, s.Args[0].Tok.Col, "undefined map or program %q", name)
 		}
 		step.Map = name
-		step.Errno = fs.Pin(b.fd, s.Args[1].Tok.Text)
+		step.Errno = w.Pin(b.fd, s.Args[1].Tok.Text)
 	case "get":
 		name := s.Args[1].Tok.Text
 		step.Map = name
-		fd, e := fs.GetPinned(s.Args[0].Tok.Text)
+		fd, e := w.ObjGet(s.Args[0].Tok.Text)
 		step.Errno = e
 		if e != sim.OK {
 			return nil
 		}
-		if _, me := st.w.MapByFD(fd); me == sim.OK {
+		if _, me := w.MapByFD(fd); me == sim.OK {
 			st.bind(name, binding{fd: fd})
 		} else {
 			st.bind(name, binding{fd: fd, prog: true})
 		}
 	case "unpin":
-		step.Errno = fs.Unpin(s.Args[0].Tok.Text)
+		step.Errno = w.Unpin(s.Args[0].Tok.Text)
+	case "mkdir":
+		step.Errno = w.Mkdir(s.Args[0].Tok.Text)
+	case "rmdir":
+		step.Errno = w.Rmdir(s.Args[0].Tok.Text)
 	}
 	return nil
 }

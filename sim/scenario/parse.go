@@ -132,6 +132,8 @@ var ops = map[string]opSpec{
 	"pin":               {args: []ArgKind{ArgName, ArgPath}},
 	"get":               {args: []ArgKind{ArgPath, ArgName}},
 	"unpin":             {args: []ArgKind{ArgPath}},
+	"mkdir":             {args: []ArgKind{ArgPath}},
+	"rmdir":             {args: []ArgKind{ArgPath}},
 	"prog":              {args: []ArgKind{ArgName}, opts: []string{"type"}, need: []string{"type"}},
 	"run":               {args: []ArgKind{ArgName}, opts: []string{"packet", "repeat", "pid", "comm"}, res: resRet},
 	"end":               {}, // only valid closing a prog block; reported by the parser
@@ -456,8 +458,8 @@ func usage(op string) string {
 		return "pin NAME PATH"
 	case "get":
 		return "get PATH NAME"
-	case "unpin":
-		return "unpin PATH"
+	case "unpin", "mkdir", "rmdir":
+		return op + " PATH"
 	case "prog":
 		return "prog NAME type=TYPE, assembly lines, end"
 	case "run":
@@ -530,10 +532,6 @@ func parseArg(kind ArgKind, t Token) (Arg, error) {
 			return a, err
 		}
 		a.Num = v
-	case ArgPath:
-		if !strings.HasPrefix(t.Text, "/") {
-			return a, fmt.Errorf("a path starts with /: %q", t.Text)
-		}
 	}
 	return a, nil
 }

@@ -73,6 +73,8 @@ walk h => 1 2 3
 run p => 2
 bpf reserve rb 8 => #3
 consume rb => u32:1 hex:0203
+mkdir /sys/fs/bpf/d
+rmdir /sys/fs/bpf/d
 `
 	s, err := Parse("all.bpfs", src)
 	if err != nil {
@@ -85,7 +87,7 @@ consume rb => u32:1 hex:0203
 		"bpf lookup", "bpf update", "bpf delete", "bpf push", "bpf pop", "bpf peek", "bpf lookup_percpu",
 		"bpf reserve", "bpf submit", "bpf submit", "bpf discard", "bpf output", "bpf ringbuf_query", "consume", "consumer",
 		"pin", "get", "unpin", "run", "run", "run",
-		"update", "lookup", "lookup", "next", "walk", "run", "bpf reserve", "consume"}
+		"update", "lookup", "lookup", "next", "walk", "run", "bpf reserve", "consume", "mkdir", "rmdir"}
 	if len(s.Stmts) != len(want) {
 		t.Fatalf("%d statements, want %d", len(s.Stmts), len(want))
 	}

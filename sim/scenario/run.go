@@ -590,7 +590,7 @@ func (ex *executor) do(s *Stmt, step *Step) error {
 		}
 		return nil
 
-	case "pin", "get", "unpin":
+	case "pin", "get", "unpin", "mkdir", "rmdir":
 		return ex.doPin(s, step)
 
 	case "prog":

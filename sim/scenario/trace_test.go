@@ -135,6 +135,15 @@ run tail => 2
 delete jt 0
 run tail => 1
 lookup ctr 0
+mkdir /sys/fs/bpf/d
+pin h /sys/fs/bpf/d/h
+pin cnt /sys/fs/bpf/cnt
+get /sys/fs/bpf/d/h h2
+update h2 77 77
+get /sys/fs/bpf/cnt cnt2
+run cnt2 => 2
+unpin /sys/fs/bpf/d/h
+lookup h 77 => 77
 `
 
 // snapshot describes a World through what user space can observe: every
@@ -144,6 +153,9 @@ func snapshot(w *sim.World) string {
 	c := w.Clone()
 	var b strings.Builder
 	fmt.Fprintf(&b, "cpus %d cpu %d now %d\n", c.PossibleCPUs(), c.CPU(), c.Now())
+	for _, p := range c.Pins() {
+		fmt.Fprintf(&b, "pin %+v\n", p)
+	}
 	for _, m := range c.Maps() {
 		fmt.Fprintf(&b, "map %d fd %d %s %s key %d value %d max %d flags %#x seed %#x len %d frozen %v\n",
 			m.ID, m.FD, m.Name, m.Type, m.KeySize, m.ValueSize, m.MaxEntries, m.Flags, m.Seed, m.Len(), m.Frozen())
@@ -439,7 +451,7 @@ func TestMachineAt(t *testing.T) {
 			t.Fatalf("line %d: MachineAt(%d, %d) is done already", st.Line, i, n/2)
 		}
 	}
-	if runs != 3 {
+	if runs != 4 {
 		t.Fatalf("%d run statements", runs)
 	}
 }

@@ -100,8 +100,6 @@ func (m *Machine) setupContext() *RuntimeError {
 			// skb->protocol is __be16: the EtherType bytes as they are.
 			binary.LittleEndian.PutUint32(b[skbProtocol:], uint32(m.pkt[12])|uint32(m.pkt[13])<<8)
 			binary.LittleEndian.PutUint32(b[skbIfindex:], 1)
-			binary.LittleEndian.PutUint32(b[skbWireLen:], 0)
-			binary.LittleEndian.PutUint32(b[skbGsoSegs:], 1)
 			m.ctxBuf = b
 		}
 	default:
@@ -118,23 +116,20 @@ func (m *Machine) setupContext() *RuntimeError {
 // pktType is what eth_type_trans decides on the loopback device (whose
 // address is all zeros).
 func pktType(f []byte) uint32 {
+	// The loopback device's address and its broadcast address are both
+	// all zeros, so ff:ff:ff:ff:ff:ff counts as multicast there.
 	dst := f[:6]
-	bcast, zero := true, true
+	zero := true
 	for _, c := range dst {
-		if c != 0xff {
-			bcast = false
-		}
 		if c != 0 {
 			zero = false
 		}
 	}
 	switch {
-	case bcast:
-		return 1 // PACKET_BROADCAST
-	case dst[0]&1 != 0:
-		return 2 // PACKET_MULTICAST
 	case zero:
 		return 0 // PACKET_HOST
+	case dst[0]&1 != 0:
+		return 2 // PACKET_MULTICAST
 	}
 	return 3 // PACKET_OTHERHOST
 }

@@ -148,8 +148,8 @@ func (m *Machine) badMapType(pc int, mp *sim.Map, fn string, id int32) bool {
 func (m *Machine) argMem(r uint8, size int, write bool, pc int) []byte {
 	p := m.prov[r]
 	k := uint8(p)
-	if size < 0 {
-		m.fail(pc, fmt.Sprintf("R%d min value is negative, either use unsigned or 'var &= const'", r+1), "A memory size argument must not be negative.")
+	if size < 0 || size > 1<<30 {
+		m.fail(pc, fmt.Sprintf("R%d min value is negative, either use unsigned or 'var &= const'", r+1), "A memory size argument must be between 0 and the size of the memory it describes.")
 		return nil
 	}
 	switch k {
@@ -169,7 +169,7 @@ func (m *Machine) argMem(r uint8, size int, write bool, pc int) []byte {
 	}
 	switch k {
 	case kStack:
-		if o < 0 || o+int64(size) > stackSize {
+		if o < 0 || o > 1<<40 || o+int64(size) > stackSize {
 			m.fail(pc, fmt.Sprintf("invalid indirect access to stack R%d off=%d size=%d", r, o-stackSize, size),
 				fmt.Sprintf("The helper would touch %d bytes at fp%+d, outside the 512-byte stack.", size, o-stackSize))
 			return nil
@@ -184,7 +184,7 @@ func (m *Machine) argMem(r uint8, size int, write bool, pc int) []byte {
 		}
 		return rg.buf[o : o+int64(size)]
 	case kMapValue:
-		if o < 0 || o+int64(size) > int64(len(rg.buf)) {
+		if o < 0 || o > 1<<40 || o+int64(size) > int64(len(rg.buf)) {
 			m.fail(pc, fmt.Sprintf("invalid access to map value, value_size=%d off=%d size=%d", len(rg.buf), o, size),
 				fmt.Sprintf("The helper would touch %d bytes at offset %d of a %d-byte value of %s.", size, o, len(rg.buf), rg.name))
 			return nil
@@ -194,7 +194,7 @@ func (m *Machine) argMem(r uint8, size int, write bool, pc int) []byte {
 			return nil
 		}
 	case kPkt:
-		if o < 0 || o+int64(size) > int64(m.pktRange) || o+int64(size) > int64(len(rg.buf)) {
+		if o < 0 || o > 1<<40 || o+int64(size) > int64(m.pktRange) || o+int64(size) > int64(len(rg.buf)) {
 			m.fail(pc, fmt.Sprintf("invalid access to packet, off=%d size=%d, R%d(id=0,off=%d,r=%d)", o, size, r, o, m.pktRange),
 				"The helper would touch packet bytes not proven to exist by a comparison with data_end.")
 			return nil
@@ -204,12 +204,12 @@ func (m *Machine) argMem(r uint8, size int, write bool, pc int) []byte {
 			m.fail(pc, fmt.Sprintf("R%d invalid mem access 'scalar'", r), "The ring buffer record was already released.")
 			return nil
 		}
-		if o < 0 || o+int64(size) > int64(len(rg.buf)) {
+		if o < 0 || o > 1<<40 || o+int64(size) > int64(len(rg.buf)) {
 			m.fail(pc, fmt.Sprintf("invalid access to memory, mem_size=%d off=%d size=%d", len(rg.buf), o, size), "The helper would run past the reserved record.")
 			return nil
 		}
 	case kMapKey:
-		if write || o < 0 || o+int64(size) > int64(len(rg.buf)) {
+		if write || o < 0 || o > 1<<40 || o+int64(size) > int64(len(rg.buf)) {
 			m.fail(pc, fmt.Sprintf("invalid access to map key, key_size=%d off=%d size=%d", len(rg.buf), o, size), "The key of a for_each callback is read-only and key_size bytes long.")
 			return nil
 		}

@@ -229,6 +229,11 @@ func (m *Machine) Result() Result {
 	r := Result{R0: m.r0, Err: m.err, Insns: m.insns, Console: append([]string(nil), m.console...), Runs: m.runs, TailCalls: m.tailCalls}
 	if m.pkt != nil {
 		r.PacketOut = append([]byte(nil), m.pkt...)
+		if m.entry.typ == sim.ProgSocketFilter {
+			// BPF_PROG_TEST_RUN pushes the Ethernet header back for a
+			// socket filter as zeros.
+			clear(r.PacketOut[:ethHdrLen])
+		}
 	}
 	return r
 }
@@ -893,6 +898,13 @@ func (m *Machine) aluSlow(in *insn, pc int) bool {
 	if dk == kScalar {
 		ptrReg, pk = s, sk
 	}
+	if base == 1 && is64 && dk != kScalar && sk != kScalar {
+		// pointer - pointer: an unknown scalar for a privileged program
+		// (pkt_end - pkt is the packet length).
+		m.regs[d] -= b
+		m.prov[d] = provScalar
+		return true
+	}
 	if !is64 {
 		return m.fail(pc, fmt.Sprintf("R%d 32-bit pointer arithmetic prohibited", ptrReg), "A pointer may only change through 64-bit add or subtract.")
 	}
@@ -915,14 +927,6 @@ func (m *Machine) aluSlow(in *insn, pc int) bool {
 	case 1: // sub
 		if dk == kScalar {
 			return m.fail(pc, fmt.Sprintf("R%d tried to subtract pointer from scalar", d), "A number minus a pointer means nothing.")
-		}
-		if sk != kScalar {
-			if dk != sk {
-				return m.fail(pc, fmt.Sprintf("R%d pointer -= pointer prohibited", d), "Only pointers of the same kind can be subtracted.")
-			}
-			m.regs[d] -= b
-			m.prov[d] = provScalar
-			return true
 		}
 		m.regs[d] -= b
 		return true
@@ -1117,7 +1121,7 @@ func (m *Machine) access(r uint8, off int16, size int, write bool, pc int) []byt
 		rg := &m.regions[idx]
 		o := int64(m.regs[r]-rg.base) + int64(off)
 		fo := o - stackSize
-		if o < 0 || o+int64(size) > stackSize {
+		if o < 0 || o > 1<<40 || o+int64(size) > stackSize {
 			what := "read from"
 			if write {
 				what = "write to"
@@ -1141,7 +1145,7 @@ func (m *Machine) access(r uint8, off int16, size int, write bool, pc int) []byt
 	case kMapValue:
 		rg := &m.regions[idx]
 		o := int64(m.regs[r]-rg.base) + int64(off)
-		if o < 0 || o+int64(size) > int64(len(rg.buf)) {
+		if o < 0 || o > 1<<40 || o+int64(size) > int64(len(rg.buf)) {
 			m.fail(pc, fmt.Sprintf("invalid access to map value, value_size=%d off=%d size=%d", len(rg.buf), o, size),
 				fmt.Sprintf("A value of map %s has %d bytes; the access at offset %d of %d bytes does not fit.", rg.name, len(rg.buf), o, size))
 			return nil
@@ -1159,7 +1163,7 @@ func (m *Machine) access(r uint8, off int16, size int, write bool, pc int) []byt
 	case kPkt:
 		rg := &m.regions[regPkt]
 		o := int64(m.regs[r]-rg.base) + int64(off)
-		if o < 0 || o+int64(size) > int64(m.pktRange) || o+int64(size) > int64(len(rg.buf)) {
+		if o < 0 || o > 1<<40 || o+int64(size) > int64(m.pktRange) || o+int64(size) > int64(len(rg.buf)) {
 			m.fail(pc, fmt.Sprintf("invalid access to packet, off=%d size=%d, R%d(id=0,off=%d,r=%d)", o, size, r, o-int64(off), m.pktRange),
 				fmt.Sprintf("Packet bytes may only be touched after comparing a pointer with data_end proves they exist; so far %d bytes are proven, the access needs %d..%d.", m.pktRange, o, o+int64(size)))
 			return nil
@@ -1176,7 +1180,7 @@ func (m *Machine) access(r uint8, off int16, size int, write bool, pc int) []byt
 			m.fail(pc, fmt.Sprintf("R%d invalid mem access 'scalar'", r), "The ring buffer record was already submitted or discarded; the pointer is gone.")
 			return nil
 		}
-		if o < 0 || o+int64(size) > int64(len(rg.buf)) {
+		if o < 0 || o > 1<<40 || o+int64(size) > int64(len(rg.buf)) {
 			m.fail(pc, fmt.Sprintf("invalid access to memory, mem_size=%d off=%d size=%d", len(rg.buf), o, size),
 				fmt.Sprintf("The reserved record has %d bytes; the access at %d of %d bytes does not fit.", len(rg.buf), o, size))
 			return nil
@@ -1189,7 +1193,7 @@ func (m *Machine) access(r uint8, off int16, size int, write bool, pc int) []byt
 			m.fail(pc, fmt.Sprintf("R%d cannot write into map_key", r), "The key passed to a for_each callback is read-only.")
 			return nil
 		}
-		if o < 0 || o+int64(size) > int64(len(rg.buf)) {
+		if o < 0 || o > 1<<40 || o+int64(size) > int64(len(rg.buf)) {
 			m.fail(pc, fmt.Sprintf("invalid access to map key, key_size=%d off=%d size=%d", len(rg.buf), o, size), "The access does not fit in the key.")
 			return nil
 		}

@@ -1,0 +1,271 @@
+package browsertest
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/bpfplay/bpfplay/lessons"
+	"github.com/bpfplay/bpfplay/sim"
+	"github.com/bpfplay/bpfplay/sim/scenario"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// lessonTrace runs a lesson natively; the expected DOM comes from it.
+func lessonTrace(t *testing.T, l *lessons.Lesson) *scenario.Trace {
+	t.Helper()
+	s, err := scenario.Parse(l.ID, l.Script)
+	if err != nil {
+		t.Fatalf("lesson %s: %v", l.ID, err)
+	}
+	return scenario.Run(s, scenario.Options{MaxSteps: 100000})
+}
+
+func mustLessons(t *testing.T) []*lessons.Lesson {
+	ls, err := lessons.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ls
+}
+
+func lessonByID(t *testing.T, id string) *lessons.Lesson {
+	l, ok := lessons.Get(id)
+	if !ok {
+		t.Fatalf("no lesson %q", id)
+	}
+	return l
+}
+
+// TestEveryLessonBothLanguages opens every lesson in en and zh-CN, checks
+// the title, the number of steps, steps to the end with End and back with
+// Home and ←/→, and checks the result and note group shown at the end
+// against the simulator's trace. One screenshot per lesson and language.
+func TestEveryLessonBothLanguages(t *testing.T) {
+	dir := siteDirectory(t)
+	srv := serveSite(t, dir, "")
+	for _, lang := range []string{"en", "zh-CN"} {
+		t.Run(lang, func(t *testing.T) {
+			b := newBrowser(t)
+			for _, l := range mustLessons(t) {
+				tr := lessonTrace(t, l)
+				n := len(tr.Steps)
+				b.open(srv.URL + "/?lesson=" + l.ID + "&lang=" + url.QueryEscape(lang))
+				var title string
+				b.eval(`document.querySelector("#bp-title").textContent`, &title)
+				if want := l.Text[lang].Title; title != want {
+					t.Errorf("%s/%s: title %q, want %q", l.ID, lang, title, want)
+				}
+				if got := b.attr("#bp-ready", "data-steps"); got != fmt.Sprint(n) {
+					t.Errorf("%s: %s steps shown, the trace has %d", l.ID, got, n)
+					continue
+				}
+				if n == 0 {
+					continue
+				}
+				b.key(kb.End)
+				b.waitStep(n)
+				last := tr.Steps[n-1]
+				if last.Err == nil {
+					if got := b.attr("#bp-result", "data-errno"); got != last.Errno.String() {
+						t.Errorf("%s: last step shows %s, the trace says %s", l.ID, got, last.Errno)
+					}
+				}
+				if got, want := b.attr("#bp-note", "data-group"), l.NoteKeyForLine(last.Line); got != want {
+					t.Errorf("%s: note group %q at the end, want %q", l.ID, got, want)
+				}
+				b.screenshot(fmt.Sprintf("lesson-%s-%s", l.ID, lang))
+				b.key(kb.Home)
+				b.waitStep(1)
+				if n > 1 {
+					b.key(kb.ArrowRight)
+					b.waitStep(2)
+					b.key(kb.ArrowLeft)
+					b.waitStep(1)
+				}
+			}
+			b.check(srv.URL)
+		})
+	}
+}
+
+// firstStep returns the first step index whose events satisfy pred.
+func firstStep(tr *scenario.Trace, pred func(sim.Event) bool) int {
+	for i := range tr.Steps {
+		for _, e := range tr.Steps[i].Events {
+			if pred(e) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// TestHashBucketsLesson: at the end of the fill group, each bucket row
+// holds exactly the keys the simulator has in that bucket, newest first.
+func TestHashBucketsLesson(t *testing.T) {
+	l := lessonByID(t, "hash-buckets")
+	tr := lessonTrace(t, l)
+	srv := serveSite(t, siteDirectory(t), "")
+	b := newBrowser(t)
+	for _, i := range []int{2, 9, len(tr.Steps) / 2, len(tr.Steps) - 1} {
+		b.open(fmt.Sprintf("%s/?lesson=%s&step=%d", srv.URL, l.ID, i+1))
+		b.waitStep(i + 1)
+		_, named := tr.NamedMapsAt(i)
+		for _, nm := range named {
+			h, ok := nm.Map.Ops().(*sim.Hashtab)
+			if !ok || h.NBuckets() > 64 {
+				continue
+			}
+			var got []string
+			b.eval(fmt.Sprintf(`Array.from(document.querySelectorAll('[data-map=%q] g[data-bucket]')).map(g => g.dataset.bucket + ":" + g.dataset.keys)`, nm.Name), &got)
+			var want []string
+			for bk := uint32(0); bk < h.NBuckets(); bk++ {
+				var keys []string
+				for _, e := range h.Bucket(bk) {
+					keys = append(keys, hex.EncodeToString(e.Key))
+				}
+				want = append(want, fmt.Sprintf("%d:%s", bk, strings.Join(keys, " ")))
+			}
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("step %d map %s:\n got %v\nwant %v", i+1, nm.Name, got, want)
+			}
+		}
+	}
+	b.check(srv.URL)
+}
+
+// TestLRUEvictionLesson: at the first eviction, the UI lists exactly the
+// keys the simulator evicted in that step.
+func TestLRUEvictionLesson(t *testing.T) {
+	l := lessonByID(t, "lru-eviction")
+	tr := lessonTrace(t, l)
+	i := firstStep(tr, func(e sim.Event) bool { _, ok := e.(sim.LRUEvictEvent); return ok })
+	if i < 0 {
+		t.Fatal("the lesson's trace has no eviction")
+	}
+	var want []string
+	for _, e := range tr.Steps[i].Events {
+		if ev, ok := e.(sim.LRUEvictEvent); ok {
+			want = append(want, ev.Key)
+		}
+	}
+	srv := serveSite(t, siteDirectory(t), "")
+	b := newBrowser(t)
+	b.open(fmt.Sprintf("%s/?lesson=%s&step=%d", srv.URL, l.ID, i+1))
+	b.waitStep(i + 1)
+	if got := b.attr("#bp-evicted", "data-keys"); got != strings.Join(want, " ") {
+		t.Errorf("step %d: evicted %q, the simulator evicted %q", i+1, got, strings.Join(want, " "))
+	}
+	b.screenshot("check-lru-eviction")
+	b.check(srv.URL)
+}
+
+// TestGetNextKeyLesson: where get_next_key restarts, the UI says so and
+// lists the keys the trace returned.
+func TestGetNextKeyLesson(t *testing.T) {
+	l := lessonByID(t, "get-next-key")
+	tr := lessonTrace(t, l)
+	i := firstStep(tr, func(e sim.Event) bool { _, ok := e.(sim.HashRestartEvent); return ok })
+	if i < 0 {
+		t.Fatal("the lesson's trace has no get_next_key restart")
+	}
+	srv := serveSite(t, siteDirectory(t), "")
+	b := newBrowser(t)
+	b.open(fmt.Sprintf("%s/?lesson=%s&step=%d", srv.URL, l.ID, i+1))
+	b.waitStep(i + 1)
+	b.run("restart shown", chromedp.WaitReady("#bp-iter-restart", chromedp.ByQuery))
+	st := tr.Steps[i]
+	if st.Op == "walk" {
+		var keys []string
+		for _, k := range st.Keys {
+			keys = append(keys, hex.EncodeToString(k))
+		}
+		if got := b.attr("#bp-iter", "data-keys"); got != strings.Join(keys, " ") {
+			t.Errorf("walk keys %q, the trace has %q", got, strings.Join(keys, " "))
+		}
+	} else if st.Key != nil {
+		keys := b.attr("#bp-iter", "data-keys")
+		if !strings.HasSuffix(keys, hex.EncodeToString(st.Key)) {
+			t.Errorf("keys so far %q do not end with the returned key %x", keys, st.Key)
+		}
+	}
+	b.screenshot("check-get-next-key")
+	b.check(srv.URL)
+}
+
+// TestLPMLesson: the node a lookup ended on and the longest match shown
+// are the simulator's.
+func TestLPMLesson(t *testing.T) {
+	l := lessonByID(t, "lpm-match")
+	tr := lessonTrace(t, l)
+	i := firstStep(tr, func(e sim.Event) bool { _, ok := e.(sim.LPMBestEvent); return ok })
+	if i < 0 {
+		t.Fatal("the lesson's trace has no LPM lookup match")
+	}
+	var best, ended, mapName string
+	for _, e := range tr.Steps[i].Events {
+		switch ev := e.(type) {
+		case sim.LPMBestEvent:
+			best, mapName = ev.Prefix, ev.Map
+		case sim.LPMVisitEvent:
+			ended = ev.Node
+		}
+	}
+	srv := serveSite(t, siteDirectory(t), "")
+	b := newBrowser(t)
+	b.open(fmt.Sprintf("%s/?lesson=%s&step=%d", srv.URL, l.ID, i+1))
+	b.waitStep(i + 1)
+	sel := "#bp-lpm-" + mapName
+	if got := b.attr(sel, "data-best"); got != best {
+		t.Errorf("longest match %q, the simulator found %q", got, best)
+	}
+	if got := b.attr(sel, "data-ended"); got != ended {
+		t.Errorf("descent ended on %q, the simulator on %q", got, ended)
+	}
+	var marked string
+	b.eval(fmt.Sprintf(`(document.querySelector('%s g[data-best="1"]')||{dataset:{}}).dataset.prefix||""`, sel), &marked)
+	if marked != best {
+		t.Errorf("the node marked ★ is %q, want %q", marked, best)
+	}
+	b.screenshot("check-lpm-match")
+	b.check(srv.URL)
+}
+
+// TestTailCallLesson: the program array slots shown are the simulator's,
+// and the chain of tail calls of the first run is listed.
+func TestTailCallLesson(t *testing.T) {
+	l := lessonByID(t, "tail-calls")
+	tr := lessonTrace(t, l)
+	last := len(tr.Steps) - 1
+	srv := serveSite(t, siteDirectory(t), "")
+	b := newBrowser(t)
+	b.open(fmt.Sprintf("%s/?lesson=%s&step=%d", srv.URL, l.ID, last+1))
+	b.waitStep(last + 1)
+	_, named := tr.NamedMapsAt(last)
+	checked := false
+	for _, nm := range named {
+		pa, ok := nm.Map.Ops().(*sim.ProgArray)
+		if !ok {
+			continue
+		}
+		var want []string
+		for _, s := range pa.View().Slots {
+			want = append(want, fmt.Sprintf("%d:%s", s.Index, s.Prog))
+		}
+		var got []string
+		b.eval(fmt.Sprintf(`Array.from(document.querySelectorAll('[data-map=%q] tr[data-slot]')).map(r => r.dataset.slot + ":" + r.dataset.prog)`, nm.Name), &got)
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("prog_array %s: got %v, want %v", nm.Name, got, want)
+		}
+		checked = true
+	}
+	if !checked {
+		t.Logf("no prog_array in the trace (the interpreter may not be built in yet): %v", tr.Errors())
+	}
+	b.screenshot("check-tail-calls")
+	b.check(srv.URL)
+}
