@@ -490,3 +490,44 @@ func TestLRUViewsAndEvents(t *testing.T) {
 		t.Errorf("forced shrink evictions %+v", evicts)
 	}
 }
+
+// TestLRUSteal is the steal path of §5.5: with 4 CPUs and a common LRU of
+// 3 nodes (target_free 1), CPUs 0..2 each insert a key, so every node is on
+// a pending list and the global lists are empty. CPU 3's insert finds
+// nothing to refill or shrink and steals, starting from its own lists
+// (next_steal = 3), then CPU 0's oldest unreferenced pending node (key 1).
+func TestLRUSteal(t *testing.T) {
+	w := htWorld(t, 4)
+	l := newLRU(t, w, lruCase{sim.MapLRUHash, 0}, 3)
+	for c := 0; c < 3; c++ {
+		if err := w.SetCPU(c); err != nil {
+			t.Fatal(err)
+		}
+		l.ins(uint64(c+1), uint64(c+1))
+	}
+	var steals []sim.LRUStealEvent
+	var evicts []sim.LRUEvictEvent
+	w.SetSink(func(e sim.Event) {
+		switch ev := e.(type) {
+		case sim.LRUStealEvent:
+			steals = append(steals, ev)
+		case sim.LRUEvictEvent:
+			evicts = append(evicts, ev)
+		}
+	})
+	if err := w.SetCPU(3); err != nil {
+		t.Fatal(err)
+	}
+	l.ins(4, 4)
+	l.expect([]uint64{2, 3, 4})
+	if len(steals) != 1 || steals[0].From != 0 || steals[0].CPU != 3 {
+		t.Errorf("steals %+v", steals)
+	}
+	if len(evicts) != 1 || evicts[0].Reason != sim.LRUReasonSteal || evicts[0].Key != "0100000000000000" {
+		t.Errorf("evictions %+v", evicts)
+	}
+	v := l.m.Ops().(*sim.Hashtab).LRU()
+	if v.Locals[3].NextSteal != 1 || len(v.Locals[3].Pending) != 1 {
+		t.Errorf("cpu 3 locals %+v", v.Locals[3])
+	}
+}

@@ -95,17 +95,40 @@ func (ps *lruProbers) get(a sim.MapAttr) (*lruProber, error) {
 		asm.LoadMem(asm.R3, asm.R6, 0, asm.Byte),
 	}
 	if a.Type == sim.MapQueue || a.Type == sim.MapStack {
+		// The push/pop/peek helpers may not touch the packet: the value
+		// goes through the stack at fp-32 (value_size <= 24).
+		if vs > 24 {
+			outer.Close()
+			return nil, fmt.Errorf("queue probe: value_size %d above 24", vs)
+		}
 		insns = append(insns,
+			asm.Mov.Reg(asm.R2, asm.R10),
+			asm.Add.Imm(asm.R2, -32),
 			asm.JEq.Imm(asm.R3, 4, "pop"),
 			asm.JEq.Imm(asm.R3, 5, "peek"),
+		)
+		for i := int32(0); i < vs; i++ {
+			insns = append(insns,
+				asm.LoadMem(asm.R4, asm.R6, int16(16+i), asm.Byte),
+				asm.StoreMem(asm.R10, int16(-32+i), asm.R4, asm.Byte))
+		}
+		insns = append(insns,
 			asm.LoadMem(asm.R3, asm.R6, 8, asm.DWord),
 			asm.FnMapPushElem.Call(),
 			asm.Return(),
 			asm.FnMapPopElem.Call().WithSymbol("pop"),
-			asm.Return(),
+			asm.Ja.Label("copy_out"),
 			asm.FnMapPeekElem.Call().WithSymbol("peek"),
-			asm.Return(),
 		)
+		first := true
+		for i := int32(0); i < vs; i++ {
+			ld := asm.LoadMem(asm.R4, asm.R10, int16(-32+i), asm.Byte)
+			if first {
+				ld, first = ld.WithSymbol("copy_out"), false
+			}
+			insns = append(insns, ld, asm.StoreMem(asm.R6, int16(16+i), asm.R4, asm.Byte))
+		}
+		insns = append(insns, asm.Return())
 	} else {
 		insns = append(insns,
 			asm.JEq.Imm(asm.R3, 1, "update"),

@@ -14,7 +14,7 @@ import (
 // randomQueueScenario: pushes with every flag (ANY, NOEXIST, EXIST and
 // invalid ones), pops (some with flags), peeks, non-NULL keys, delete and
 // get_next_key, rarely a freeze; it ends by draining the map.
-func randomQueueScenario(seed uint64, t sim.MapType) oracleScenario {
+func randomQueueScenario(seed uint64, t sim.MapType, withProg bool) oracleScenario {
 	r := rand.New(rand.NewPCG(seed, uint64(t)+7))
 	vs := uint32(1 + r.IntN(24))
 	max := uint32(1 + r.IntN(10))
@@ -26,6 +26,10 @@ func randomQueueScenario(seed uint64, t sim.MapType) oracleScenario {
 		flags = sim.FlagWronly
 	case 2:
 		flags = sim.FlagRdonlyProg
+	}
+	if withProg {
+		flags &^= sim.FlagRdonlyProg
+		vs = []uint32{1, 4, 8, 13, 24}[r.IntN(5)]
 	}
 	a := sim.MapAttr{Name: "q", Type: t, KeySize: 0, ValueSize: vs, MaxEntries: max, Flags: flags}
 	g := newOracleGen(r, a, nil)
@@ -56,6 +60,16 @@ func randomQueueScenario(seed uint64, t sim.MapType) oracleScenario {
 			op = oracleOp{Kind: opFreeze}
 		}
 		ops = append(ops, op)
+		if withProg {
+			switch x := r.IntN(100); {
+			case x < 15:
+				ops = append(ops, oracleOp{Kind: opProgPush, Val: g.value(), Flags: g.updateFlags() & 7})
+			case x < 25:
+				ops = append(ops, oracleOp{Kind: opProgPop})
+			case x < 35:
+				ops = append(ops, oracleOp{Kind: opProgPeek})
+			}
+		}
 	}
 	for i := uint32(0); i < max+2; i++ {
 		ops = append(ops, oracleOp{Kind: opLookupAndDelete})
@@ -70,12 +84,24 @@ func TestOracleQueueStack(t *testing.T) {
 	if testing.Short() {
 		n = 100
 	}
+	ps := newLRUProbers(t)
 	for _, ty := range []sim.MapType{sim.MapQueue, sim.MapStack} {
 		t.Run(ty.String(), func(t *testing.T) {
 			requireSimulated(t, ty)
 			var st oracleStats
 			for seed := uint64(1); seed <= uint64(n); seed++ {
-				st.check(t, randomQueueScenario(seed, ty), &oracleEnv{noValueCheck: true})
+				// Every third scenario also pushes, pops and peeks from a program.
+				withProg := seed%3 == 0
+				s := randomQueueScenario(seed, ty, withProg)
+				env := &oracleEnv{noValueCheck: true}
+				if withProg {
+					var err error
+					if env, err = ps.env(s.Attr); err != nil {
+						t.Fatal(err)
+					}
+					env.noValueCheck = true
+				}
+				st.check(t, s, env)
 			}
 			st.summary(t, ty.String())
 		})

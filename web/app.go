@@ -161,7 +161,10 @@ func (a *App) openPlayground(ctx app.Context) {
 			a.loadErr = err.Error()
 		}
 	}
-	if from != "" && incoming != draft {
+	if from != "" && a.loc.Embed {
+		// An embed shows its scenario without touching the reader's draft.
+		a.editor = incoming
+	} else if from != "" && incoming != draft {
 		// Never lose what the user typed: keep the old draft restorable.
 		if strings.TrimSpace(draft) != "" {
 			ctx.LocalStorage().Set(prevDraftKey, draft)

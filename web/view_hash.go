@@ -140,7 +140,7 @@ func (a *App) hashFill(m *sim.Map, h *sim.Hashtab) app.UI {
 			label += " · " + a.t("fullE2BIG")
 		}
 	}
-	return app.P().Class("bp-legend").ID("bp-fill-"+m.Name).Text(label)
+	return app.P().Class("bp-legend").ID("bp-fill-" + m.Name).Text(label)
 }
 
 // hashBuckets draws each bucket (or only the listed ones) as a row: the

@@ -306,7 +306,6 @@ func (b *browser) screenshot(name string) {
 	}
 }
 
-
 // browserInternal recognises Chromium's own background requests (sign-in,
 // component and time services), which even the quiet flags do not stop.
 // They come from the browser, not from the page or its service worker.

@@ -3,6 +3,9 @@ package browsertest
 import (
 	"testing"
 
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
 	"github.com/bpfplay/bpfplay/lessons"
 )
 
@@ -36,4 +39,22 @@ func TestLessonOpens(t *testing.T) {
 	b.waitStep(3)
 	b.screenshot("smoke-" + ls[0].ID)
 	b.check(srv.URL)
+}
+
+// TestOfflineAfterLoad: once the service worker has cached the app, a
+// lesson opens with the server gone (an offline workshop).
+func TestOfflineAfterLoad(t *testing.T) {
+	dir := siteDirectory(t)
+	srv := serveSite(t, dir, "")
+	b := newBrowser(t)
+	ls, _ := lessons.Load()
+	b.open(srv.URL + "/")
+	var ok bool
+	b.run("service worker ready", chromedp.Evaluate(`navigator.serviceWorker.ready.then(() => true)`, &ok, func(p *cdpruntime.EvaluateParams) *cdpruntime.EvaluateParams {
+		return p.WithAwaitPromise(true)
+	}))
+	b.check(srv.URL)
+	srv.Close()
+	b.open(srv.URL + "/?lesson=" + ls[len(ls)-1].ID + "&step=2")
+	b.waitStep(2)
 }

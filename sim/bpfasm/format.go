@@ -9,16 +9,19 @@ import (
 )
 
 // labelMeta is the metadata key under which Assemble keeps the names of the
-// labels written before an instruction ([]string), so that Disassemble can
-// print them again.
+// labels written before an instruction, so that Disassemble can print them
+// again. The value is the names joined by newlines: cilium's Metadata
+// compares values, so it must be comparable.
 type labelMeta struct{}
 
 // WithLabel returns ins with the label name added (printed as "name:" before
 // it by Disassemble; jumps to it use the name).
 func WithLabel(ins asm.Instruction, name string) asm.Instruction {
-	old, _ := ins.Metadata.Get(labelMeta{}).([]string)
-	ls := append(append([]string(nil), old...), name)
-	ins.Metadata.Set(labelMeta{}, ls)
+	old, _ := ins.Metadata.Get(labelMeta{}).(string)
+	if old != "" {
+		name = old + "\n" + name
+	}
+	ins.Metadata.Set(labelMeta{}, name)
 	return ins
 }
 
@@ -28,8 +31,11 @@ func labelsOf(ins asm.Instruction) []string {
 	if s := ins.Symbol(); s != "" {
 		out = append(out, s)
 	}
-	ls, _ := ins.Metadata.Get(labelMeta{}).([]string)
-	for _, l := range ls {
+	ls, _ := ins.Metadata.Get(labelMeta{}).(string)
+	if ls == "" {
+		return out
+	}
+	for _, l := range strings.Split(ls, "\n") {
 		if l != "" && (len(out) == 0 || out[0] != l) {
 			out = append(out, l)
 		}

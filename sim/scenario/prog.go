@@ -185,7 +185,7 @@ func (t *Trace) MachineAt(step, insn int) (*vm.Machine, *sim.World) {
 		return nil, nil
 	}
 	s := t.Script.Stmts[step]
-	if s.Op != "run" {
+	if s == nil || s.Op != "run" || (t.Opt.MaxSteps > 0 && step >= t.Opt.MaxSteps) {
 		return nil, nil
 	}
 	st := t.stateAt(step - 1)

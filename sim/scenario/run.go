@@ -116,13 +116,7 @@ func Run(s *Script, opt Options) *Trace {
 	ex := &executor{opt: opt, st: st, file: s.Name}
 	t.Steps = make([]Step, len(s.Stmts))
 	for i, stmt := range s.Stmts {
-		step := &t.Steps[i]
-		if opt.MaxSteps > 0 && i >= opt.MaxSteps {
-			step.Line, step.Text, step.Op = stmt.Line, stmt.Text, stmt.Op
-			step.Err = &Error{File: s.Name, Line: stmt.Line, Col: stmt.Col, Msg: fmt.Sprintf("not run: the step limit (%d) was reached", opt.MaxSteps)}
-		} else {
-			ex.exec(stmt, step)
-		}
+		ex.execAt(i, stmt, &t.Steps[i])
 		if since := i - last; since >= t.every && (!adaptive || since*checkpointRatio >= worldSize(st.w)) {
 			t.checkpoints = append(t.checkpoints, checkpoint{after: i, st: st.clone()})
 			last = i
@@ -161,6 +155,19 @@ type executor struct {
 	st     *state
 	file   string
 	replay bool // no events, no expectations: rebuilding a World
+}
+
+// execAt performs statement i, unless it is past Options.MaxSteps.
+func (ex *executor) execAt(i int, s *Stmt, step *Step) {
+	switch {
+	case s == nil:
+		step.Err = &Error{File: ex.file, Line: 1, Msg: fmt.Sprintf("statement %d is missing", i)}
+	case ex.opt.MaxSteps > 0 && i >= ex.opt.MaxSteps:
+		step.Line, step.Text, step.Op = s.Line, s.Text, s.Op
+		step.Err = &Error{File: ex.file, Line: s.Line, Col: s.Col, Msg: fmt.Sprintf("not run: the step limit (%d) was reached", ex.opt.MaxSteps)}
+	default:
+		ex.exec(s, step)
+	}
 }
 
 // exec performs one statement into step. A panic inside the simulator is

@@ -146,7 +146,7 @@ func (t *Trace) stateAt(i int) *state {
 	ex := &executor{opt: t.Opt, st: st, replay: true}
 	for k := cp.after + 1; k <= i; k++ {
 		var scratch Step
-		ex.exec(t.Script.Stmts[k], &scratch)
+		ex.execAt(k, t.Script.Stmts[k], &scratch)
 	}
 	return st
 }

@@ -377,10 +377,25 @@ bpf submit h #4
 }
 
 func TestMaxSteps(t *testing.T) {
-	tr := Run(mustParse(t, "cpus 1\ncpus 1\ncpus 1\n"), Options{MaxSteps: 2})
-	if tr.Steps[1].Err != nil || tr.Steps[2].Err == nil {
+	src := "map h type=hash key=4 value=4 max=4\nupdate h 1 1\nupdate h 2 2\nupdate h 3 3\n"
+	tr := Run(mustParse(t, src), Options{MaxSteps: 2, CheckpointEvery: 1})
+	if tr.Steps[1].Err != nil || tr.Steps[2].Err == nil || tr.Steps[3].Err == nil {
 		t.Errorf("steps: %v / %v", tr.Steps[1].Err, tr.Steps[2].Err)
 	}
+	// Statements past the limit did not run, in WorldAt either.
+	if n := tr.WorldAt(3).Maps()[0].Len(); n != 1 {
+		t.Errorf("WorldAt(3) has %d elements, want 1", n)
+	}
+	tr = Run(mustParse(t, src), Options{MaxSteps: 2, CheckpointEvery: 100})
+	if n := tr.WorldAt(3).Maps()[0].Len(); n != 1 {
+		t.Errorf("WorldAt(3) has %d elements, want 1", n)
+	}
+	// A script built by hand with a nil statement does not panic.
+	tr = Run(&Script{Stmts: []*Stmt{nil}}, Options{})
+	if tr.Steps[0].Err == nil {
+		t.Errorf("nil statement: no error")
+	}
+	_ = tr.WorldAt(0)
 }
 
 func TestMaxEvents(t *testing.T) {

@@ -17,10 +17,9 @@ type InsnEvent struct {
 func (InsnEvent) Kind() string     { return "vm.insn" }
 func (e InsnEvent) String() string { return fmt.Sprintf("%s %d: %s", e.Prog, e.PC, e.Text) }
 
-// insnEvent returns the (shared, immutable) event for pc.
-func (p *Program) insnEvent(pc int) sim.Event {
-	return InsnEvent{Prog: p.name, PC: pc, Text: p.text[pc]}
-}
+// insnEvent returns the (shared, immutable) event for pc, built at load
+// so that emitting it costs no allocation.
+func (p *Program) insnEvent(pc int) sim.Event { return p.insnEv[pc] }
 
 // RegEvent: a register changed. Kind is the verifier's type of the new
 // value; Label says what a pointer points at ("map value of flows +8").

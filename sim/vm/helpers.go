@@ -66,6 +66,15 @@ var helpers = map[int64]helperInfo{
 	helperLookupPercpuElm: {"map_lookup_percpu_elem", 3},
 }
 
+// helperTab is helpers indexed by id, for the hot path.
+var helperTab [256]helperInfo
+
+func init() {
+	for id, h := range helpers {
+		helperTab[id] = h
+	}
+}
+
 func helperName(id int64) (string, bool) {
 	h, ok := helpers[id]
 	return h.name, ok
@@ -94,7 +103,7 @@ func neg(e sim.Errno) uint64 { return uint64(e.Neg()) }
 // (or the target of a tail call / the first instruction of a callback).
 func (m *Machine) helper(in *insn, pc int) bool {
 	id := in.aux
-	info := helpers[int64(id)]
+	info := helperTab[uint8(id)]
 	if m.lockIdx != 0 && id != helperSpinUnlock {
 		return m.fail(pc, "function calls are not allowed while holding a lock", "Only bpf_spin_unlock may be called while a bpf_spin_lock is held.")
 	}
@@ -236,7 +245,7 @@ func (m *Machine) callHelper(id int32, info helperInfo, pc int) (uint64, uint32,
 		if key == nil {
 			return 0, 0, "", false
 		}
-		val, e := mp.ProgLookup(append([]byte(nil), key...))
+		val, e := mp.ProgLookup(key)
 		idx := int32(0)
 		if e == sim.OK && val != nil {
 			if idx = m.valueRegionFor(mp, val); idx == 0 {

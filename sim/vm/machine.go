@@ -180,6 +180,7 @@ type Machine struct {
 	pktRange int    // bytes from data proven readable by a comparison
 	mayGoto  uint64
 
+	anySpill bool  // a pointer was spilled to the stack in this run
 	lockIdx  int32 // region of the held bpf_spin_lock, 0 if none
 	lockOff  int
 	resvOpen int
@@ -269,6 +270,7 @@ func (m *Machine) startRun(p *Program) {
 	m.frames[0] = frame{}
 	m.stacks[0] = [stackSize]byte{}
 	m.spill[0] = [stackSize / 8]uint32{}
+	m.anySpill = false
 	m.regs[1] = m.regions[regCtx].base
 	m.prov[1] = mkProv(kCtx, regCtx)
 	m.regs[10] = m.regions[regStack].base + stackSize
@@ -1073,6 +1075,9 @@ func (m *Machine) nullChecked(p uint32, nonNull bool) {
 			m.prov[r] = np
 		}
 	}
+	if !m.anySpill {
+		return
+	}
 	for f := 0; f <= m.fi; f++ {
 		for i, sp := range m.spill[f] {
 			if sp == p {
@@ -1336,6 +1341,7 @@ func (m *Machine) store(in *insn, pc int) bool {
 		rg := &m.regions[m.prov[d]>>8]
 		o := int64(m.regs[d]-rg.base) + int64(in.off)
 		m.spill[rg.frame][o>>3] = vp
+		m.anySpill = true
 	}
 	if m.emit {
 		m.emitMem(pc, d, in.off, b)

@@ -28,6 +28,8 @@ type Program struct {
 	insns asm.Instructions
 	code  []insn   // one entry per raw instruction slot
 	text  []string // disassembly per raw slot ("" for the second half of ld_imm64)
+	// insnEv holds the instruction event of every slot, boxed once.
+	insnEv []sim.Event
 	maps  []mapRef // maps referenced by ld_imm64, indexed by insn.aux
 	id    uint32
 	fd    int
@@ -400,6 +402,10 @@ func compile(w *sim.World, name string, typ sim.ProgType, insns asm.Instructions
 	}
 	if last.op != opExit && last.op != opJa {
 		return nil, loadErr(n-1, "last insn is not an exit or jmp", "Execution must not be able to run off the end, so the last instruction has to be exit or an unconditional jump.")
+	}
+	p.insnEv = make([]sim.Event, n)
+	for pc := range p.insnEv {
+		p.insnEv[pc] = InsnEvent{Prog: p.name, PC: pc, Text: p.text[pc]}
 	}
 	if p.hasTailCall && p.hasCalls {
 		return nil, loadErr(-1, "tail_calls are not allowed in non-JITed programs with bpf-to-bpf calls",

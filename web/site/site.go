@@ -252,4 +252,3 @@ func Files(dir, prefix string) http.Handler {
 	}
 	return h
 }
-
