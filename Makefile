@@ -49,14 +49,16 @@ lint:
 test: export BPFPLAY_REQUIRE_ORACLE=1
 test: export BPFPLAY_REQUIRE_BROWSER=1
 test: export BPFPLAY_SITE=$(abspath $(SITE))
+test: export BPFPLAY_TRACE_HASHES=$(abspath $(BUILD))/trace-hashes.txt
 test: deps deps-clang deps-browser lint site test-native test-wasm fuzz
 
+# -count=1: oracle and browser tests must really run, never come from the cache.
 test-native:
-	$(GO) test -timeout 40m ./...
+	$(GO) test -count=1 -timeout 40m ./...
 
 # The pure-Go core under GOOS=js in node: the same traces as native.
 test-wasm:
-	PATH="$$PATH:$(WASM_EXEC)" $(GOWASM) $(GO) test -timeout 20m ./sim/... ./lessons/...
+	PATH="$$PATH:$(WASM_EXEC)" $(GOWASM) $(GO) test -count=1 -timeout 20m ./sim/... ./lessons/...
 
 fuzz:
 	@sh scripts/fuzz.sh $(FUZZTIME)

@@ -34,19 +34,20 @@ const (
 	opNextKey
 	opWalk // full get_next_key walk from NULL, then a lookup of every key
 	opFreeze
-	opProgLookup // bpf_map_lookup_elem from a program (env.progLookup)
-	opKeySet     // the sorted key set (for maps whose walk order is not modelled)
-	opPeekValue  // lookup with a NULL key and Val as the input (bloom filter)
-	opProgUpdate // bpf_map_update_elem from a program (Val is one CPU's value)
-	opProgDelete // bpf_map_delete_elem from a program
-	opCPU        // move to CPU Flags (the kernel thread's affinity; World.SetCPU)
-	opProgPush   // bpf_map_push_elem(Val, Flags) from a program
-	opProgPop    // bpf_map_pop_elem from a program
-	opProgPeek   // bpf_map_peek_elem from a program
+	opProgLookup       // bpf_map_lookup_elem from a program (env.progLookup)
+	opKeySet           // the sorted key set (for maps whose walk order is not modelled)
+	opPeekValue        // lookup with a NULL key and Val as the input (bloom filter)
+	opProgUpdate       // bpf_map_update_elem from a program (Val is one CPU's value)
+	opProgDelete       // bpf_map_delete_elem from a program
+	opCPU              // move to CPU Flags (the kernel thread's affinity; World.SetCPU)
+	opProgPush         // bpf_map_push_elem(Val, Flags) from a program
+	opProgPop          // bpf_map_pop_elem from a program
+	opProgPeek         // bpf_map_peek_elem from a program
+	opProgLookupPercpu // bpf_map_lookup_percpu_elem(Key, cpu Flags) from a program
 )
 
 func (k oracleOpKind) String() string {
-	return [...]string{"update", "lookup", "delete", "lookup_and_delete", "next", "walk", "freeze", "prog_lookup", "keyset", "peek_value", "prog_update", "prog_delete", "cpu", "prog_push", "prog_pop", "prog_peek"}[k]
+	return [...]string{"update", "lookup", "delete", "lookup_and_delete", "next", "walk", "freeze", "prog_lookup", "keyset", "peek_value", "prog_update", "prog_delete", "cpu", "prog_push", "prog_pop", "prog_peek", "prog_lookup_percpu"}[k]
 }
 
 // oracleOp is one statement. Key nil means a NULL key pointer.
@@ -80,7 +81,9 @@ func (o oracleOp) String() string {
 	if o.Kind == opUpdate || o.Kind == opPeekValue || o.Kind == opProgUpdate {
 		b.WriteString(" = " + hex.EncodeToString(o.Val))
 	}
-	if o.Flags != 0 || o.Kind == opUpdate || o.Kind == opProgUpdate {
+	if o.Kind == opProgLookupPercpu {
+		fmt.Fprintf(&b, " cpu=%d", o.Flags)
+	} else if o.Flags != 0 || o.Kind == opUpdate || o.Kind == opProgUpdate {
 		fmt.Fprintf(&b, " flags=%d", o.Flags)
 	}
 	return b.String()
@@ -335,6 +338,15 @@ func kernelDo(m *kernel.Map, op oracleOp, a sim.MapAttr, env *oracleEnv) (oracle
 		} else {
 			r.out = val
 		}
+	case opProgLookupPercpu:
+		val, se, err := env.progQueue(m, 6, op.Key, op.Flags)
+		if err != nil {
+			return r, err
+		}
+		e = unix.Errno(se)
+		if se == sim.OK {
+			r.out = val
+		}
 	case opProgPush, opProgPop, opProgPeek:
 		code := map[oracleOpKind]byte{opProgPush: 3, opProgPop: 4, opProgPeek: 5}[op.Kind]
 		val, se, err := env.progQueue(m, code, op.Val, op.Flags)
@@ -408,6 +420,12 @@ func simDo(m *sim.Map, op oracleOp, a sim.MapAttr, env *oracleEnv) oracleResult 
 	case opProgLookup:
 		var v []byte
 		v, r.errno = m.ProgLookup(op.Key)
+		if r.errno == sim.OK && len(v) >= int(m.ValueSize) {
+			r.out = append([]byte(nil), v[:m.ValueSize]...)
+		}
+	case opProgLookupPercpu:
+		var v []byte
+		v, r.errno = m.ProgLookupPercpu(op.Key, int(int32(op.Flags)))
 		if r.errno == sim.OK && len(v) >= int(m.ValueSize) {
 			r.out = append([]byte(nil), v[:m.ValueSize]...)
 		}

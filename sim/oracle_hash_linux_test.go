@@ -163,6 +163,9 @@ func randomHashScenario(seed uint64, t sim.MapType, withProg bool) oracleScenari
 		vs = uint32(41 + r.IntN(200))
 	}
 	max := smallMaxEntries[r.IntN(len(smallMaxEntries))]
+	if r.IntN(10) == 0 {
+		max = []uint32{64, 100, 257}[r.IntN(3)] // more buckets than keys
+	}
 	flags := sim.FlagZeroSeed
 	if r.IntN(2) == 0 {
 		flags |= sim.FlagNoPrealloc
@@ -210,6 +213,15 @@ func (g *oracleGen) withProgOps(ops []oracleOp) []oracleOp {
 			out = append(out, oracleOp{Kind: opProgDelete, Key: g.pool[g.r.IntN(len(g.pool))]})
 		case x < 26:
 			out = append(out, oracleOp{Kind: opCPU, Flags: uint64(g.r.IntN(kernel.PossibleCPUs()))})
+		case x < 32:
+			switch g.attr.Type {
+			case sim.MapPercpuHash, sim.MapPercpuArray, sim.MapLRUPercpuHash:
+				cpu := uint64(g.r.IntN(kernel.PossibleCPUs() + 2))
+				if g.r.IntN(8) == 0 {
+					cpu = []uint64{1 << 20, 0xffffffff, 1 << 32}[g.r.IntN(3)]
+				}
+				out = append(out, oracleOp{Kind: opProgLookupPercpu, Key: g.pool[g.r.IntN(len(g.pool))], Flags: cpu})
+			}
 		}
 	}
 	return out

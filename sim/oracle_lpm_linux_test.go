@@ -58,7 +58,7 @@ func lpmKeyPool(r *rand.Rand, ds int, n int) [][]byte {
 	return pool
 }
 
-func randomLPMScenario(seed uint64) oracleScenario {
+func randomLPMScenario(seed uint64, withProg bool) oracleScenario {
 	r := rand.New(rand.NewPCG(seed, 11))
 	ds := []int{1, 2, 3, 4, 4, 4, 5, 8, 16, 16}[r.IntN(10)]
 	vs := uint32(1 + r.IntN(16))
@@ -70,14 +70,18 @@ func randomLPMScenario(seed uint64) oracleScenario {
 	case 1:
 		flags |= sim.FlagWronly
 	}
+	if withProg {
+		ds = []int{1, 4, 16}[r.IntN(3)]
+		vs = []uint32{1, 4, 8}[r.IntN(3)]
+	}
 	a := sim.MapAttr{Name: "lpm", Type: sim.MapLPMTrie, KeySize: uint32(4 + ds), ValueSize: vs, MaxEntries: max, Flags: flags}
 	pool := lpmKeyPool(r, ds, int(max)*3+4)
 	g := newOracleGen(r, a, pool)
-	return oracleScenario{
-		Name: fmt.Sprintf("lpm_trie seed %d", seed),
-		Attr: a,
-		Ops:  g.ops(20+r.IntN(100), true),
+	ops := g.ops(20+r.IntN(100), true)
+	if withProg {
+		ops = g.withProgOps(ops)
 	}
+	return oracleScenario{Name: fmt.Sprintf("lpm_trie seed %d", seed), Attr: a, Ops: ops}
 }
 
 // TestOracleLPM runs random LPM scenarios (v4 and other data sizes) on the
@@ -86,13 +90,25 @@ func randomLPMScenario(seed uint64) oracleScenario {
 func TestOracleLPM(t *testing.T) {
 	kernel.Require(t)
 	requireSimulated(t, sim.MapLPMTrie)
-	n := 4000
+	n := 2500
 	if testing.Short() {
 		n = 150
 	}
+	kernel.PinCPU0(t)
+	ps := newLRUProbers(t)
 	var st oracleStats
 	for seed := uint64(1); seed <= uint64(n); seed++ {
-		st.check(t, randomLPMScenario(seed), nil)
+		// Every fourth scenario also looks up, updates and deletes from a program.
+		withProg := seed%4 == 0
+		s := randomLPMScenario(seed, withProg)
+		var env *oracleEnv
+		if withProg {
+			var err error
+			if env, err = ps.env(s.Attr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st.check(t, s, env)
 	}
 	st.summary(t, "lpm_trie")
 }

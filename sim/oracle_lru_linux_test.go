@@ -133,9 +133,24 @@ func (ps *lruProbers) get(a sim.MapAttr) (*lruProber, error) {
 		insns = append(insns,
 			asm.JEq.Imm(asm.R3, 1, "update"),
 			asm.JEq.Imm(asm.R3, 2, "delete"),
-			asm.FnMapLookupElem.Call(),
-			asm.JEq.Imm(asm.R0, 0, "miss"),
 		)
+		percpu := a.Type == sim.MapPercpuHash || a.Type == sim.MapPercpuArray || a.Type == sim.MapLRUPercpuHash
+		if percpu {
+			// op 6: bpf_map_lookup_percpu_elem(map, key, cpu = the flags word)
+			insns = append(insns,
+				asm.JNE.Imm(asm.R3, 6, "plain"),
+				asm.LoadMem(asm.R3, asm.R6, 8, asm.Word),
+				asm.FnMapLookupPercpuElem.Call(),
+				asm.Ja.Label("looked_up"),
+				asm.FnMapLookupElem.Call().WithSymbol("plain"),
+				asm.JEq.Imm(asm.R0, 0, "miss").WithSymbol("looked_up"),
+			)
+		} else {
+			insns = append(insns,
+				asm.FnMapLookupElem.Call(),
+				asm.JEq.Imm(asm.R0, 0, "miss"),
+			)
+		}
 		for i := int32(0); i < vs; i++ {
 			insns = append(insns,
 				asm.LoadMem(asm.R1, asm.R0, int16(i), asm.Byte),
@@ -230,6 +245,13 @@ func (ps *lruProbers) env(a sim.MapAttr) (*oracleEnv, error) {
 			return errnoOf(ret), err
 		},
 		progQueue: func(km *kernel.Map, op byte, val []byte, flags uint64) ([]byte, sim.Errno, error) {
+			if op == 6 { // lookup_percpu: val is the key; 1 found, 0 NULL
+				ret, out, err := p.run(op, val, nil, flags)
+				if ret == 0 {
+					return nil, sim.ENOENT, err
+				}
+				return out, sim.OK, err
+			}
 			ret, out, err := p.run(op, nil, val, flags)
 			return out, errnoOf(ret), err
 		},
@@ -285,6 +307,10 @@ func randomLRUScenario(seed uint64, t sim.MapType, flags uint32) oracleScenario 
 				op = oracleOp{Kind: opProgUpdate, Key: pool[r.IntN(len(pool))], Val: g.value()[:vs], Flags: g.updateFlags() & 7}
 			}
 		}
+		if t == sim.MapLRUPercpuHash && r.IntN(10) == 0 {
+			// bpf_map_lookup_percpu_elem: any CPU's copy; sets the ref bit.
+			ops = append(ops, oracleOp{Kind: opProgLookupPercpu, Key: pool[r.IntN(len(pool))], Flags: uint64(r.IntN(kernel.PossibleCPUs() + 1))})
+		}
 		if switchCPUs && r.IntN(12) == 0 {
 			ops = append(ops, oracleOp{Kind: opCPU, Flags: uint64(r.IntN(kernel.PossibleCPUs()))})
 		}
@@ -295,6 +321,40 @@ func randomLRUScenario(seed uint64, t sim.MapType, flags uint32) oracleScenario 
 	}
 	ops = append(ops, oracleOp{Kind: opWalk})
 	return oracleScenario{Name: fmt.Sprintf("%s flags %s seed %d", t, sim.FormatMapFlags(a.Flags), seed), Attr: a, Ops: ops}
+}
+
+// randomBigLRUScenario fills a large LRU (batch eviction with target_free
+// up to 128, local free lists, rotation over many nodes) with about twice
+// its size of inserts, program lookups of recent keys and a few deletes.
+func randomBigLRUScenario(seed uint64, t sim.MapType, flags uint32) oracleScenario {
+	r := rand.New(rand.NewPCG(seed, uint64(t)<<8|uint64(flags)|1<<40))
+	size := []uint32{300, 512, 1000, 1500}[r.IntN(4)]
+	a := sim.MapAttr{Name: "big", Type: t, KeySize: 4, ValueSize: 8, MaxEntries: size, Flags: flags | sim.FlagZeroSeed}
+	g := newOracleGen(r, a, nil)
+	g.zeroPad = true
+	key := func(i int) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(i)*2654435761) }
+	var ops []oracleOp
+	next := 0
+	total := int(size) * 2
+	for i := 0; i < total; i++ {
+		switch x := r.IntN(100); {
+		case x < 60:
+			ops = append(ops, oracleOp{Kind: opUpdate, Key: key(next), Val: g.value(), Flags: []uint64{0, 0, 1, 2}[r.IntN(4)]})
+			next++
+		case x < 90:
+			back := 1 + r.IntN(int(size))
+			ops = append(ops, oracleOp{Kind: opProgLookup, Key: key(max(0, next-back))})
+		case x < 95:
+			ops = append(ops, oracleOp{Kind: opDelete, Key: key(r.IntN(next + 1))})
+		default:
+			ops = append(ops, oracleOp{Kind: opLookup, Key: key(r.IntN(next + 1))})
+		}
+		if i%(total/4) == total/4-1 {
+			ops = append(ops, oracleOp{Kind: opKeySet})
+		}
+	}
+	ops = append(ops, oracleOp{Kind: opWalk})
+	return oracleScenario{Name: fmt.Sprintf("big %s flags %s seed %d", t, sim.FormatMapFlags(a.Flags), seed), Attr: a, Ops: ops}
 }
 
 // TestOracleLRU runs random LRU_HASH and LRU_PERCPU_HASH scenarios, with
@@ -318,6 +378,15 @@ func TestOracleLRU(t *testing.T) {
 				requireSimulated(t, ty)
 				kernel.PinCPU0(t) // a subtest runs on its own goroutine
 				var st oracleStats
+				big := n / 25
+				for seed := uint64(1); seed <= uint64(big); seed++ {
+					s := randomBigLRUScenario(seed, ty, fl)
+					env, err := ps.env(s.Attr)
+					if err != nil {
+						t.Fatal(err)
+					}
+					st.check(t, s, env)
+				}
 				for seed := uint64(1); seed <= uint64(n); seed++ {
 					s := randomLRUScenario(seed, ty, fl)
 					env, err := ps.env(s.Attr)

@@ -57,6 +57,7 @@ type ringKernel struct {
 	submit map[uint32]*ebpf.Program
 	disc   map[uint32]*ebpf.Program
 	output *ebpf.Program
+	query  *ebpf.Program
 }
 
 func (rk *ringKernel) close() {
@@ -68,6 +69,9 @@ func (rk *ringKernel) close() {
 	}
 	if rk.output != nil {
 		rk.output.Close()
+	}
+	if rk.query != nil {
+		rk.query.Close()
 	}
 	rk.outer.Close()
 	rk.data.Close()
@@ -190,6 +194,25 @@ func newRingKernel(t *testing.T) *ringKernel {
 		asm.Return(),
 	)
 	rk.output = load(insns)
+	// query: flags = u64 at packet offset 0; returns the answer (u32).
+	insns = asm.Instructions{
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.Word),
+		asm.LoadMem(asm.R3, asm.R1, 4, asm.Word),
+		asm.Mov.Reg(asm.R4, asm.R2),
+		asm.Add.Imm(asm.R4, 8),
+		asm.JLE.Reg(asm.R4, asm.R3, "pkt_ok"),
+		asm.Mov.Imm(asm.R0, 1001),
+		asm.Return(),
+		asm.LoadMem(asm.R9, asm.R2, 0, asm.DWord).WithSymbol("pkt_ok"),
+	}
+	insns = append(insns, ringPrologue(outer.FD)...)
+	insns = append(insns,
+		asm.Mov.Reg(asm.R1, asm.R6),
+		asm.Mov.Reg(asm.R2, asm.R9),
+		asm.FnRingbufQuery.Call(),
+		asm.Return(),
+	)
+	rk.query = load(insns)
 	return rk
 }
 
@@ -310,6 +333,15 @@ func runRingOps(rk *ringKernel, size uint32, ops []ringOp) (int, string, string,
 			}
 			kres = fmt.Sprintf("%d", int32(ret))
 			sres = fmt.Sprintf("%d", sm.RingOutput(outData[:op.n], 0).Neg())
+		case "query":
+			pkt := make([]byte, 14)
+			binary.LittleEndian.PutUint64(pkt, uint64(op.n))
+			ret, err := rk.query.Run(&ebpf.RunOptions{Data: pkt})
+			if err != nil {
+				return stmts, "", "", err
+			}
+			kres = fmt.Sprintf("%d", ret)
+			sres = fmt.Sprintf("%d", uint32(sm.RingQuery(uint64(op.n))))
 		case "consume", "consume_all":
 			recs := ring.Records()
 			k := len(recs)
@@ -400,8 +432,10 @@ func TestOracleRingbuf(t *testing.T) {
 					sz = uint32(r.IntN(ringDataMax + 1))
 				}
 				ops = append(ops, ringOp{"output", sz})
-			case x < 93:
+			case x < 88:
 				ops = append(ops, ringOp{"consume", uint32(1 + r.IntN(4))})
+			case x < 93:
+				ops = append(ops, ringOp{"query", uint32(r.IntN(5))})
 			default:
 				ops = append(ops, ringOp{"consume_all", 0})
 			}

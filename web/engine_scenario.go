@@ -5,6 +5,7 @@ import (
 
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/bpfplay/bpfplay/sim/scenario"
+	"github.com/bpfplay/bpfplay/sim/vm"
 )
 
 // The scenario package runs scenarios for the playground and the lessons.
@@ -23,7 +24,10 @@ func runWithScenario(name, src string) (Trace, error) {
 	return &scenarioTrace{t: t}, nil
 }
 
-type scenarioTrace struct{ t *scenario.Trace }
+type scenarioTrace struct {
+	t     *scenario.Trace
+	insns map[int]int // instructions per run step, computed on demand
+}
 
 func (s *scenarioTrace) Len() int { return len(s.t.Steps) }
 
@@ -84,3 +88,76 @@ func positionsOf(err error) ([]ScriptError, bool) {
 }
 
 func init() { positioned = positionsOf }
+
+// maxUIInsns bounds instruction stepping inside one run statement.
+const maxUIInsns = 1 << 20
+
+// Insns is how many instructions the run statement of step i executed:
+// the interpreter replayed on a clone of the World before the step.
+func (s *scenarioTrace) Insns(step int) int {
+	if s.insns == nil {
+		s.insns = map[int]int{}
+	}
+	if n, ok := s.insns[step]; ok {
+		return n
+	}
+	n := 0
+	if m, _ := s.t.MachineAt(step, 0); m != nil {
+		for !m.Done() && n < maxUIInsns {
+			m.Step()
+			n++
+		}
+	}
+	s.insns[step] = n
+	return n
+}
+
+// MachineAt is the interpreter state after insn instructions of step.
+func (s *scenarioTrace) MachineAt(step, insn int) (MachineView, bool) {
+	m, w := s.t.MachineAt(step, insn)
+	if m == nil {
+		return MachineView{}, false
+	}
+	ms := m.State()
+	mv := MachineView{Program: ms.Prog, PC: ms.PC, Console: ms.Console}
+	for r := 0; r < 11; r++ {
+		mv.Regs[r] = ms.Regs[r].Value
+		label := ms.Regs[r].Type
+		if ms.Regs[r].Label != "" {
+			label = ms.Regs[r].Label
+		}
+		if !ms.Regs[r].Init {
+			label = "uninit"
+		}
+		mv.RegLabel[r] = label
+	}
+	if len(ms.Frames) > 0 {
+		mv.Stack = ms.Frames[len(ms.Frames)-1].Stack
+	}
+	if p := progNamed(w, ms.Prog); p != nil {
+		for pc := 0; pc < p.Len(); pc++ {
+			mv.Insns = append(mv.Insns, p.Text(pc))
+		}
+	}
+	if e := ms.Err; e != nil {
+		mv.Err = &MachineError{PC: e.PC, Verifier: e.Verifier, Explain: e.Explain}
+	}
+	return mv, true
+}
+
+// progNamed finds a loaded program by name (IDs count up from 1).
+func progNamed(w *sim.World, name string) *vm.Program {
+	if w == nil {
+		return nil
+	}
+	for id := uint32(1); id < 1<<16; id++ {
+		p, ok := w.ProgByID(id)
+		if !ok {
+			return nil
+		}
+		if vp, ok := p.(*vm.Program); ok && vp.ProgName() == name {
+			return vp
+		}
+	}
+	return nil
+}

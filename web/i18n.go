@@ -22,6 +22,8 @@ func T(lang, key string) string {
 }
 
 var en = map[string]string{
+	"entryProg":         "entry program",
+	"fallsThrough":      "falls through",
 	"bitsMatch":         "bits match",
 	"bucket":            "bucket",
 	"buckets":           "buckets",
@@ -158,6 +160,8 @@ var en = map[string]string{
 }
 
 var zhCN = map[string]string{
+	"entryProg":         "入口程序",
+	"fallsThrough":      "未跳转（继续执行）",
 	"bitsMatch":         "位匹配",
 	"bucket":            "桶",
 	"buckets":           "个桶",

@@ -89,6 +89,7 @@ func (a *App) renderStage() app.UI {
 		app.Div().Class("bp-col-left").Body(
 			a.renderSource(st),
 			a.renderResult(st),
+			a.tailCallChain(st),
 			a.renderEvents(st),
 		),
 		app.Div().Class("bp-col-right").Body(

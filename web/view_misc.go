@@ -154,7 +154,6 @@ func progArrayView(a *App, m *sim.Map, name string, st StepView, focus bool) app
 			app.Caption().Text(a.t("slots")),
 			app.TBody().Body(rows...),
 		),
-		app.If(focus, a.tailCallChain(st)),
 	)
 }
 

@@ -1,27 +1,45 @@
 package web
 
 import (
+	"fmt"
+	"strconv"
+
+	"github.com/bpfplay/bpfplay/sim/vm"
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 )
 
-// tailCallChain draws the chain of programs a run statement went through:
-// each tail call with its slot, the counter out of 33, and fall-throughs
-// with their reason. It reads the interpreter's tail-call events, whose
-// kinds start with "tail_call"; until the interpreter reports them the
-// events list is the whole story.
+// tailCallChain draws the chain of programs a run statement went through,
+// from the interpreter's tail-call events: each attempt with its program
+// array slot, the tail_call_cnt out of 33 after it, and fall-throughs with
+// their reason.
 func (a *App) tailCallChain(st StepView) app.UI {
-	var items []app.UI
+	var calls []vm.TailCallEvent
 	for _, e := range st.Events {
-		k := e.Kind()
-		if len(k) >= 9 && (k[:9] == "tail_call" || k[:9] == "tailcall.") || k == "vm.tail_call" {
-			items = append(items, app.Li().DataSet("kind", k).Text(e.String()))
+		if tc, ok := e.(vm.TailCallEvent); ok {
+			calls = append(calls, tc)
 		}
 	}
-	if len(items) == 0 {
+	if len(calls) == 0 {
 		return nil
 	}
-	return app.Section().ID("bp-tailcalls").Aria("label", a.t("tailCalls")).Body(
-		app.H4().Text(a.t("tailCalls")+" (MAX_TAIL_CALL_CNT 33)"),
-		app.Ol().Body(items...),
+	entry := calls[0].Prog
+	items := []app.UI{app.Li().DataSet("prog", entry).Body(app.Code().Text(entry), app.Text(" ("+a.t("entryProg")+")"))}
+	for _, c := range calls {
+		if c.Taken {
+			items = append(items, app.Li().DataSet("taken", "1").DataSet("target", c.Target).DataSet("count", c.Count).Body(
+				app.Text(fmt.Sprintf("→ %s[%d] → ", c.Map, c.Index)),
+				app.Code().Text(c.Target),
+				app.Text(fmt.Sprintf(" · tail_call_cnt %d / %d", c.Count, vm.MaxTailCalls)),
+			))
+		} else {
+			items = append(items, app.Li().DataSet("taken", "0").DataSet("count", c.Count).Class("bp-fail").Body(
+				app.Text(fmt.Sprintf("✗ %s[%d] %s: %s · tail_call_cnt %d", c.Map, c.Index, a.t("fallsThrough"), c.Reason, c.Count)),
+			))
+		}
+	}
+	return app.Section().ID("bp-tailcalls").Class("bp-tailcalls").Aria("label", a.t("tailCalls")).
+		DataSet("calls", strconv.Itoa(len(calls))).Body(
+		app.H2().Text(a.t("tailCalls")+" (MAX_TAIL_CALL_CNT "+strconv.Itoa(vm.MaxTailCalls)+")"),
+		app.Ol().Class("bp-chain").Body(items...),
 	)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -302,19 +303,16 @@ func SimAttr(a Attr, innerFD int) sim.MapAttr {
 	return s
 }
 
-var possibleCPUs int
+var possibleCPUs = sync.OnceValue(func() int {
+	n, err := ebpf.PossibleCPU()
+	if err != nil || n < 1 {
+		n = runtime.NumCPU()
+	}
+	return n
+})
 
 // PossibleCPUs is the kernel's num_possible_cpus().
-func PossibleCPUs() int {
-	if possibleCPUs == 0 {
-		n, err := ebpf.PossibleCPU()
-		if err != nil || n < 1 {
-			n = runtime.NumCPU()
-		}
-		possibleCPUs = n
-	}
-	return possibleCPUs
-}
+func PossibleCPUs() int { return possibleCPUs() }
 
 // Require skips the test unless bpf(2) works here: it creates a one-entry
 // ZERO_SEED hash. EPERM, EACCES and ENOSYS skip; anything else fails. With

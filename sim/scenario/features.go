@@ -7,14 +7,8 @@ import (
 	"github.com/bpfplay/bpfplay/sim"
 )
 
-// This file connects statements to family-specific APIs of sim. Where a
-// family is still being written, the method is found through an interface
-// assertion, and the statement gives a clear "not available yet" error
-// until it exists.
-
-type errNotYet string
-
-func (e errNotYet) Error() string { return string(e) + " is not available in the simulator yet" }
+// This file connects statements to family-specific APIs of sim: the queue
+// helpers, bpffs and the ring buffer.
 
 // progLookupPercpu is bpf_map_lookup_percpu_elem.
 func progLookupPercpu(m *sim.Map, key []byte, cpu uint64) ([]byte, sim.Errno, error) {
@@ -24,32 +18,17 @@ func progLookupPercpu(m *sim.Map, key []byte, cpu uint64) ([]byte, sim.Errno, er
 
 // progPush is bpf_map_push_elem.
 func progPush(m *sim.Map, value []byte, flags uint64) (sim.Errno, error) {
-	type pusher interface {
-		ProgPush(value []byte, flags uint64) sim.Errno
-	}
-	if p, ok := any(m).(pusher); ok {
-		return p.ProgPush(value, flags), nil
-	}
-	return 0, errNotYet("bpf_map_push_elem (bpf push)")
+	return m.ProgPush(value, flags), nil
 }
 
 // progPopPeek is bpf_map_pop_elem or bpf_map_peek_elem.
 func progPopPeek(m *sim.Map, pop bool) ([]byte, sim.Errno, error) {
-	type popper interface {
-		ProgPop() ([]byte, sim.Errno)
-		ProgPeek() ([]byte, sim.Errno)
-	}
-	if p, ok := any(m).(popper); ok {
-		var v []byte
-		var e sim.Errno
-		if pop {
-			v, e = p.ProgPop()
-		} else {
-			v, e = p.ProgPeek()
-		}
+	if pop {
+		v, e := m.ProgPop()
 		return v, e, nil
 	}
-	return nil, 0, errNotYet("bpf_map_pop_elem/bpf_map_peek_elem (bpf pop, bpf peek)")
+	v, e := m.ProgPeek()
+	return v, e, nil
 }
 
 // doPin performs the bpffs statements (sim/inode.go): BPF_OBJ_PIN,

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -161,7 +162,7 @@ func Statements() []string {
 		}
 		out = append(out, k)
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }
 
@@ -411,7 +412,10 @@ func parseStmt(line int, text string, toks []Token) (*Stmt, error) {
 	return st, nil
 }
 
-var ringbufQueryFlags = map[string]uint64{"avail_data": 0, "ring_size": 1, "cons_pos": 2, "prod_pos": 3}
+var ringbufQueryFlags = map[string]uint64{
+	"avail_data": sim.RingAvailData, "ring_size": sim.RingRingSize,
+	"cons_pos": sim.RingConsPos, "prod_pos": sim.RingProdPos,
+}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -619,6 +623,9 @@ func packetBytes(v string) ([]byte, error) {
 		if len(b) > maxPacket {
 			return nil, fmt.Errorf("packet of %d bytes is larger than %d", len(b), maxPacket)
 		}
+		if b == nil {
+			b = []byte{} // an empty packet, not the default one
+		}
 		return b, nil
 	}
 	n, err := parseUint(v)
@@ -683,12 +690,4 @@ func parseErrnoNumber(s string) (int, bool) {
 	}
 	n, err := strconv.Atoi(s[6 : len(s)-1])
 	return n, err == nil && n >= 0
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }

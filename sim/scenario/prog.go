@@ -140,15 +140,21 @@ func runOptions(s *Stmt, budget int) (vm.Options, error) {
 	return opt, nil
 }
 
-// runErrno is the errno shown for a program stopped by a runtime error:
-// what the verifier would have returned for a program that can do this
-// (E2BIG for one that does not finish, EACCES for a safety violation).
-func runErrno(err *vm.RuntimeError) sim.Errno {
+// runErrno is the errno shown for a run that failed. Inputs refused before
+// the first instruction (a packet shorter than an Ethernet header) are
+// BPF_PROG_TEST_RUN's EINVAL. A program stopped by a runtime error gets
+// what the verifier would have returned for a program that can do this:
+// E2BIG for one that does not finish, EACCES for a safety violation.
+func runErrno(res vm.Result) sim.Errno {
+	err := res.Err
 	var withErrno interface{ Errno() sim.Errno }
 	if errors.As(error(err), &withErrno) {
 		return withErrno.Errno()
 	}
-	if strings.HasPrefix(err.Verifier, "BPF program is too large") {
+	switch {
+	case res.Insns == 0 && res.Runs == 0:
+		return sim.EINVAL
+	case strings.HasPrefix(err.Verifier, "BPF program is too large"):
 		return sim.E2BIG
 	}
 	return sim.EACCES
@@ -166,7 +172,7 @@ func (ex *executor) doRun(s *Stmt, step *Step) error {
 	}
 	res := vm.Run(ex.st.w, p, opt)
 	if res.Err != nil {
-		step.Errno = runErrno(res.Err)
+		step.Errno = runErrno(res)
 		step.Display = res.Err.Error()
 		return nil
 	}

@@ -191,6 +191,16 @@ prog bad type=xdp
   exit
 end
 run bad => EACCES
+run bad packet=13 => EINVAL
+run bad packet=hex: => EINVAL
+prog loop type=xdp
+  r0 = 0
+loop:
+  r0 += 1
+  if r0 != 0 goto loop
+  exit
+end
+run loop => E2BIG
 prog noexit type=xdp
   r0 = 0
 end
@@ -212,5 +222,39 @@ end
 		if n == "noexit" {
 			t.Errorf("a refused program stays defined")
 		}
+	}
+}
+
+func TestWorldSetup(t *testing.T) {
+	tr := Run(mustParse(t, `cpus 4
+seed 9
+knob lru_fixed_target_free
+knob lru_update_no_evict
+knob lru_update_no_evict off
+knob tail_call_count_failed on
+cpu 3
+advance 100
+advance 23
+cpu 4
+map h type=hash key=4 value=4 max=2
+knob lru_update_no_evict
+seed 1
+cpu 0
+`), Options{})
+	w := tr.WorldAt(9)
+	k := w.Knobs()
+	if w.PossibleCPUs() != 4 || w.Config().RandomSeed != 9 || !k.LRUFixedTargetFree || k.LRUUpdateNoEvict || !k.TailCallCountFailed {
+		t.Errorf("config %+v", w.Config())
+	}
+	if w.CPU() != 3 || w.Now() != 123 {
+		t.Errorf("cpu %d now %d", w.CPU(), w.Now())
+	}
+	for i, wantErr := range []bool{false, false, false, false, false, false, false, false, false, true, false, true, true, false} {
+		if got := tr.Steps[i].Err != nil; got != wantErr {
+			t.Errorf("line %d: error %v, want an error: %v", tr.Steps[i].Line, tr.Steps[i].Err, wantErr)
+		}
+	}
+	if w := tr.WorldAt(len(tr.Steps) - 1); w.CPU() != 0 || w.Now() != 123 || w.PossibleCPUs() != 4 {
+		t.Errorf("final cpu %d now %d", w.CPU(), w.Now())
 	}
 }

@@ -470,3 +470,30 @@ func TestMachineAt(t *testing.T) {
 		t.Fatalf("%d run statements", runs)
 	}
 }
+
+// The UI may ask for Worlds from several goroutines.
+func TestWorldAtConcurrent(t *testing.T) {
+	s := mustParse(t, traceScript)
+	tr := Run(s, Options{})
+	want := make([]string, len(s.Stmts))
+	for i := range want {
+		want[i] = snapshot(tr.WorldAt(i))
+	}
+	done := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			for i := g; i < len(want); i += 4 {
+				if got := snapshot(tr.WorldAt(i)); got != want[i] {
+					done <- fmt.Sprintf("WorldAt(%d) differs", i)
+					return
+				}
+			}
+			done <- ""
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+}

@@ -21,8 +21,9 @@ func (e InsnEvent) String() string { return fmt.Sprintf("%s %d: %s", e.Prog, e.P
 // so that emitting it costs no allocation.
 func (p *Program) insnEvent(pc int) sim.Event { return p.insnEv[pc] }
 
-// RegEvent: a register changed. Kind is the verifier's type of the new
+// RegEvent: a register changed. Type is the verifier's type of the new
 // value; Label says what a pointer points at ("map value of flows +8").
+// The machine emits register events as *RegEvent (see emitRegs).
 type RegEvent struct {
 	Reg   int    `json:"reg"`
 	Old   uint64 `json:"old"`

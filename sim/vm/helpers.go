@@ -238,12 +238,18 @@ func (m *Machine) callHelper(id int32, info helperInfo, pc int) (uint64, uint32,
 			return 0, 0, "", false
 		}
 		switch mp.Type {
-		case sim.MapProgArray, sim.MapRingbuf, sim.MapUserRingbuf, sim.MapPerfEventArray, sim.MapStackTrace, sim.MapCgroupArray:
+		case sim.MapProgArray, sim.MapRingbuf, sim.MapUserRingbuf, sim.MapPerfEventArray, sim.MapStackTrace, sim.MapCgroupArray,
+			sim.MapQueue, sim.MapStack, sim.MapBloomFilter:
+			// The verifier allows only tail calls, ringbuf or push/pop/peek
+			// helpers on these (check_map_func_compatibility).
 			return 0, 0, "", m.badMapType(pc, mp, fn, id)
 		}
 		key := m.argMem(2, int(mp.KeySize), false, pc)
 		if key == nil {
 			return 0, 0, "", false
+		}
+		if mp.Type == sim.MapArrayOfMaps || mp.Type == sim.MapHashOfMaps {
+			return m.lookupInner(mp, key, pc)
 		}
 		val, e := mp.ProgLookup(key)
 		idx := int32(0)
@@ -266,7 +272,8 @@ func (m *Machine) callHelper(id int32, info helperInfo, pc int) (uint64, uint32,
 			return 0, 0, "", false
 		}
 		switch mp.Type {
-		case sim.MapProgArray, sim.MapRingbuf, sim.MapUserRingbuf, sim.MapPerfEventArray, sim.MapStackTrace, sim.MapCgroupArray, sim.MapArrayOfMaps, sim.MapHashOfMaps:
+		case sim.MapProgArray, sim.MapRingbuf, sim.MapUserRingbuf, sim.MapPerfEventArray, sim.MapStackTrace, sim.MapCgroupArray, sim.MapArrayOfMaps, sim.MapHashOfMaps,
+			sim.MapQueue, sim.MapStack, sim.MapBloomFilter:
 			return 0, 0, "", m.badMapType(pc, mp, fn, id)
 		}
 		key := m.argMem(2, int(mp.KeySize), false, pc)
@@ -422,6 +429,33 @@ func (m *Machine) callHelper(id int32, info helperInfo, pc int) (uint64, uint32,
 		return m.forEach(pc, fn, id)
 	}
 	return 0, 0, "", m.fail(pc, fmt.Sprintf("invalid func unknown#%d", id), "The helper is not simulated.")
+}
+
+// lookupInner is bpf_map_lookup_elem on a map-in-map: the inner map (a
+// map pointer once NULL-checked), or NULL.
+func (m *Machine) lookupInner(mp *sim.Map, key []byte, pc int) (uint64, uint32, string, bool) {
+	inner, e := mp.ProgLookupInner(append([]byte(nil), key...))
+	if e != sim.OK || inner == nil {
+		idx := m.nullRegion(mp)
+		if idx == 0 {
+			return 0, 0, "", false
+		}
+		m.regions[idx].kind = kMapValueOrNull
+		return 0, mkProv(kMapPtrOrNull, idx), "no inner map: NULL", true
+	}
+	idx := int32(0)
+	for i := regFirst; i < len(m.regions); i++ {
+		if rg := &m.regions[i]; rg.kind == kMapPtr && rg.m == inner {
+			idx = int32(i)
+			break
+		}
+	}
+	if idx == 0 {
+		if idx = m.newRegion(region{kind: kMapPtr, m: inner, name: inner.Name}); idx == 0 {
+			return 0, 0, "", false
+		}
+	}
+	return m.regions[idx].base, mkProv(kMapPtrOrNull, idx), "inner map " + inner.Name, true
 }
 
 // nullRegion is a region that only names a map, for NULL results.

@@ -37,9 +37,10 @@ const (
 	kRingMemOrNull
 	kMapKey
 	kFunc
+	kMapPtrOrNull // an inner map from a map-in-map lookup, before the NULL check
 )
 
-var kindNames = [...]string{"uninit", "scalar", "ctx", "fp", "map_value", "map_value_or_null", "map_ptr", "pkt", "pkt_end", "pkt_meta", "ringbuf_mem", "ringbuf_mem_or_null", "map_key", "func"}
+var kindNames = [...]string{"uninit", "scalar", "ctx", "fp", "map_value", "map_value_or_null", "map_ptr", "pkt", "pkt_end", "pkt_meta", "ringbuf_mem", "ringbuf_mem_or_null", "map_key", "func", "map_value_or_null"}
 
 const (
 	provUninit = uint32(kUninit)
@@ -180,7 +181,8 @@ type Machine struct {
 	pktRange int    // bytes from data proven readable by a comparison
 	mayGoto  uint64
 
-	anySpill bool  // a pointer was spilled to the stack in this run
+	anySpill bool // a pointer was spilled to the stack in this run
+	regSlab  []RegEvent
 	lockIdx  int32 // region of the held bpf_spin_lock, 0 if none
 	lockOff  int
 	resvOpen int
@@ -393,7 +395,7 @@ func (m *Machine) exec(limit int) {
 		next := pc + 1
 		d, s := in.dst, in.src
 		switch in.op {
-		// ---- ALU64, immediate
+		// ---- ALU (generated form: scalar fast path, pointers in aluSlow)
 		case opAdd64I:
 			if prov[d] != provScalar {
 				if !m.aluSlow(in, pc) {
@@ -410,18 +412,94 @@ func (m *Machine) exec(limit int) {
 				break
 			}
 			regs[d] -= uint64(in.imm)
-		case opMul64I, opDiv64I, opSDiv64I, opOr64I, opAnd64I, opLsh64I, opRsh64I, opMod64I, opSMod64I, opXor64I, opArsh64I:
+		case opMul64I:
 			if prov[d] != provScalar {
 				if !m.aluSlow(in, pc) {
 					return
 				}
 				break
 			}
-			regs[d] = alu64(in.op-opAdd64I, regs[d], uint64(in.imm))
-		case opMov64I:
-			regs[d] = uint64(in.imm)
-			prov[d] = provScalar
-		// ---- ALU64, register
+			regs[d] *= uint64(in.imm)
+		case opDiv64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = alu64(3, regs[d], uint64(in.imm))
+		case opSDiv64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = alu64(4, regs[d], uint64(in.imm))
+		case opOr64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] |= uint64(in.imm)
+		case opAnd64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] &= uint64(in.imm)
+		case opLsh64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] <<= uint64(in.imm) & 63
+		case opRsh64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] >>= uint64(in.imm) & 63
+		case opMod64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = alu64(9, regs[d], uint64(in.imm))
+		case opSMod64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = alu64(10, regs[d], uint64(in.imm))
+		case opXor64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] ^= uint64(in.imm)
+		case opArsh64I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(int64(regs[d]) >> (uint64(in.imm) & 63))
 		case opAdd64R:
 			if prov[d] != provScalar || prov[s] != provScalar {
 				if !m.aluSlow(in, pc) {
@@ -438,14 +516,305 @@ func (m *Machine) exec(limit int) {
 				break
 			}
 			regs[d] -= regs[s]
-		case opMul64R, opDiv64R, opSDiv64R, opOr64R, opAnd64R, opLsh64R, opRsh64R, opMod64R, opSMod64R, opXor64R, opArsh64R:
+		case opMul64R:
 			if prov[d] != provScalar || prov[s] != provScalar {
 				if !m.aluSlow(in, pc) {
 					return
 				}
 				break
 			}
-			regs[d] = alu64(in.op-opAdd64R, regs[d], regs[s])
+			regs[d] *= regs[s]
+		case opDiv64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = alu64(3, regs[d], regs[s])
+		case opSDiv64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = alu64(4, regs[d], regs[s])
+		case opOr64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] |= regs[s]
+		case opAnd64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] &= regs[s]
+		case opLsh64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] <<= regs[s] & 63
+		case opRsh64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] >>= regs[s] & 63
+		case opMod64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = alu64(9, regs[d], regs[s])
+		case opSMod64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = alu64(10, regs[d], regs[s])
+		case opXor64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] ^= regs[s]
+		case opArsh64R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(int64(regs[d]) >> (regs[s] & 63))
+		case opAdd32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) + uint32(uint64(in.imm)))
+		case opSub32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) - uint32(uint64(in.imm)))
+		case opMul32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) * uint32(uint64(in.imm)))
+		case opDiv32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(alu32(3, uint32(regs[d]), uint32(uint64(in.imm))))
+		case opSDiv32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(alu32(4, uint32(regs[d]), uint32(uint64(in.imm))))
+		case opOr32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) | uint32(uint64(in.imm)))
+		case opAnd32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) & uint32(uint64(in.imm)))
+		case opLsh32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) << (uint32(uint64(in.imm)) & 31))
+		case opRsh32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) >> (uint32(uint64(in.imm)) & 31))
+		case opMod32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(alu32(9, uint32(regs[d]), uint32(uint64(in.imm))))
+		case opSMod32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(alu32(10, uint32(regs[d]), uint32(uint64(in.imm))))
+		case opXor32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) ^ uint32(uint64(in.imm)))
+		case opArsh32I:
+			if prov[d] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(int32(regs[d]) >> (uint32(uint64(in.imm)) & 31)))
+		case opAdd32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) + uint32(regs[s]))
+		case opSub32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) - uint32(regs[s]))
+		case opMul32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) * uint32(regs[s]))
+		case opDiv32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(alu32(3, uint32(regs[d]), uint32(regs[s])))
+		case opSDiv32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(alu32(4, uint32(regs[d]), uint32(regs[s])))
+		case opOr32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) | uint32(regs[s]))
+		case opAnd32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) & uint32(regs[s]))
+		case opLsh32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) << (uint32(regs[s]) & 31))
+		case opRsh32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) >> (uint32(regs[s]) & 31))
+		case opMod32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(alu32(9, uint32(regs[d]), uint32(regs[s])))
+		case opSMod32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(alu32(10, uint32(regs[d]), uint32(regs[s])))
+		case opXor32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(regs[d]) ^ uint32(regs[s]))
+		case opArsh32R:
+			if prov[d] != provScalar || prov[s] != provScalar {
+				if !m.aluSlow(in, pc) {
+					return
+				}
+				break
+			}
+			regs[d] = uint64(uint32(int32(regs[d]) >> (uint32(regs[s]) & 31)))
+		case opMov64I:
+			regs[d] = uint64(in.imm)
+			prov[d] = provScalar
 		case opMov64R:
 			if prov[s] == provUninit {
 				m.notInit(pc, s)
@@ -476,26 +845,9 @@ func (m *Machine) exec(limit int) {
 				break
 			}
 			regs[d] = -regs[d]
-		// ---- ALU32
-		case opAdd32I, opSub32I, opMul32I, opDiv32I, opSDiv32I, opOr32I, opAnd32I, opLsh32I, opRsh32I, opMod32I, opSMod32I, opXor32I, opArsh32I:
-			if prov[d] != provScalar {
-				if !m.aluSlow(in, pc) {
-					return
-				}
-				break
-			}
-			regs[d] = uint64(alu32(in.op-opAdd32I, uint32(regs[d]), uint32(in.imm)))
 		case opMov32I:
 			regs[d] = uint64(uint32(in.imm))
 			prov[d] = provScalar
-		case opAdd32R, opSub32R, opMul32R, opDiv32R, opSDiv32R, opOr32R, opAnd32R, opLsh32R, opRsh32R, opMod32R, opSMod32R, opXor32R, opArsh32R:
-			if prov[d] != provScalar || prov[s] != provScalar {
-				if !m.aluSlow(in, pc) {
-					return
-				}
-				break
-			}
-			regs[d] = uint64(alu32(in.op-opAdd32R, uint32(regs[d]), uint32(regs[s])))
 		case opMov32R:
 			if prov[s] == provUninit {
 				m.notInit(pc, s)
@@ -911,7 +1263,7 @@ func (m *Machine) aluSlow(in *insn, pc int) bool {
 		return m.fail(pc, fmt.Sprintf("R%d 32-bit pointer arithmetic prohibited", ptrReg), "A pointer may only change through 64-bit add or subtract.")
 	}
 	switch pk {
-	case kMapValueOrNull, kRingMemOrNull:
+	case kMapValueOrNull, kRingMemOrNull, kMapPtrOrNull:
 		return m.fail(pc, fmt.Sprintf("R%d pointer arithmetic on %s prohibited, null-check it first", ptrReg, kindNames[pk]), "The pointer may be NULL: compare it with 0 before computing with it.")
 	case kMapPtr, kPktEnd, kFunc:
 		return m.fail(pc, fmt.Sprintf("R%d pointer arithmetic on %s prohibited", ptrReg, kindNames[pk]), fmt.Sprintf("A %s pointer cannot be moved.", kindNames[pk]))
@@ -1015,7 +1367,7 @@ func (m *Machine) jumpSlow(in *insn, pc int) int {
 	}
 	dk, sk := uint8(pd), uint8(ps)
 	// NULL checks: "if rX == 0" / "if rX != 0" on a maybe-NULL pointer.
-	if !is32 && (c == cJEQ || c == cJNE) && (dk == kMapValueOrNull || dk == kRingMemOrNull) && sk == kScalar && b == 0 {
+	if !is32 && (c == cJEQ || c == cJNE) && (dk == kMapValueOrNull || dk == kRingMemOrNull || dk == kMapPtrOrNull) && sk == kScalar && b == 0 {
 		m.nullChecked(pd, a != 0)
 	}
 	// Packet range: comparisons of a packet pointer with pkt_end.
@@ -1065,8 +1417,11 @@ func (m *Machine) nullChecked(p uint32, nonNull bool) {
 	np := provScalar
 	if nonNull {
 		k := kMapValue
-		if uint8(p) == kRingMemOrNull {
+		switch uint8(p) {
+		case kRingMemOrNull:
 			k = kRingMem
+		case kMapPtrOrNull:
+			k = kMapPtr
 		}
 		np = mkProv(k, int32(p>>8))
 	}
@@ -1212,7 +1567,7 @@ func (m *Machine) access(r uint8, off int16, size int, write bool, pc int) []byt
 	switch k {
 	case kScalar:
 		explain = fmt.Sprintf("R%d holds a number, not a pointer the verifier knows.", r)
-	case kMapValueOrNull:
+	case kMapValueOrNull, kMapPtrOrNull:
 		explain = fmt.Sprintf("R%d came from bpf_map_lookup_elem and may be NULL: check it against 0 first.", r)
 	case kRingMemOrNull:
 		explain = fmt.Sprintf("R%d came from bpf_ringbuf_reserve and may be NULL: check it against 0 first.", r)
@@ -1558,10 +1913,17 @@ func (m *Machine) finishRun(pc int) {
 	m.pc = pc
 }
 
+// emitRegs emits a *RegEvent for every register the instruction changed.
+// Register events come from a slab (never reused once emitted), so that
+// recording costs no allocation per instruction.
 func (m *Machine) emitRegs(snap *[11]uint64, snapP *[11]uint32) {
 	for r := 0; r < 11; r++ {
 		if m.regs[r] != snap[r] || m.prov[r] != snapP[r] {
-			m.w.Emit(RegEvent{Reg: r, Old: snap[r], New: m.regs[r], Type: kindNames[uint8(m.prov[r])], Label: m.label(m.prov[r], m.regs[r])})
+			if len(m.regSlab) == cap(m.regSlab) {
+				m.regSlab = make([]RegEvent, 0, 512)
+			}
+			m.regSlab = append(m.regSlab, RegEvent{Reg: r, Old: snap[r], New: m.regs[r], Type: kindNames[uint8(m.prov[r])], Label: m.label(m.prov[r], m.regs[r])})
+			m.w.Emit(&m.regSlab[len(m.regSlab)-1])
 		}
 	}
 }
@@ -1635,6 +1997,11 @@ func (m *Machine) label(p uint32, v uint64) string {
 		return "ringbuf record of " + rg.name + " or NULL"
 	case kMapKey:
 		return plus("key of " + rg.name)
+	case kMapPtrOrNull:
+		if v == 0 {
+			return "NULL (inner map of " + rg.name + " or NULL)"
+		}
+		return "map " + rg.name + " or NULL"
 	case kFunc:
 		return rg.name
 	}

@@ -30,9 +30,9 @@ type Program struct {
 	text  []string // disassembly per raw slot ("" for the second half of ld_imm64)
 	// insnEv holds the instruction event of every slot, boxed once.
 	insnEv []sim.Event
-	maps  []mapRef // maps referenced by ld_imm64, indexed by insn.aux
-	id    uint32
-	fd    int
+	maps   []mapRef // maps referenced by ld_imm64, indexed by insn.aux
+	id     uint32
+	fd     int
 
 	hasTailCall bool
 	hasCalls    bool

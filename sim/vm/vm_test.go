@@ -760,3 +760,47 @@ func TestStepStateEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestMapInMap(t *testing.T) {
+	w := newWorld()
+	inner := mkMap(t, w, sim.MapAttr{Name: "inner", Type: sim.MapArray, KeySize: 4, ValueSize: 8, MaxEntries: 1})
+	mkMap(t, w, sim.MapAttr{Name: "outer", Type: sim.MapArrayOfMaps, KeySize: 4, ValueSize: 4, MaxEntries: 2, InnerMapFD: inner.FD})
+	outer := w.Maps()[1]
+	if e := outer.Update(key(0), binary.LittleEndian.AppendUint32(nil, uint32(inner.FD)), 0); e != sim.OK {
+		t.Fatal(e)
+	}
+	src := `
+*(u32 *)(r10 - 4) = IDX
+r2 = r10
+r2 += -4
+r1 = map[outer]
+call bpf_map_lookup_elem
+if r0 == 0 goto none
+r1 = r0
+*(u32 *)(r10 - 8) = 0
+r2 = r10
+r2 += -8
+call bpf_map_lookup_elem
+if r0 == 0 goto none
+r1 = 5
+*(u64 *)(r0 + 0) = r1
+r0 = 1
+exit
+none:
+r0 = 0
+exit`
+	if r := runSrc(t, w, sim.ProgSocketFilter, strings.Replace(src, "IDX", "0", 1), Options{}); r.Err != nil || r.R0 != 1 {
+		t.Fatalf("%+v", r)
+	}
+	v, _ := inner.Lookup(key(0), 0)
+	if v[0] != 5 {
+		t.Errorf("inner value %d, want 5", v[0])
+	}
+	if r := runSrc(t, w, sim.ProgSocketFilter, strings.Replace(src, "IDX", "1", 1), Options{}); r.Err != nil || r.R0 != 0 {
+		t.Fatalf("empty slot: %+v", r)
+	}
+	bad := strings.Replace(strings.Replace(src, "IDX", "0", 1), "if r0 == 0 goto none\nr1 = r0", "r1 = r0", 1)
+	if r := runSrc(t, w, sim.ProgSocketFilter, bad, Options{}); r.Err == nil || !strings.HasPrefix(r.Err.Verifier, "R1 type=map_value_or_null expected=map_ptr") {
+		t.Fatalf("unchecked inner map: %+v", r.Err)
+	}
+}
