@@ -15,7 +15,7 @@ import (
 // never-pushed values (every peek result must match, false positives
 // included), pop, delete and get_next_key errors. ZERO_SEED always: the
 // kernel seeds bloom filters randomly otherwise.
-func randomBloomScenario(seed uint64) oracleScenario {
+func randomBloomScenario(seed uint64, withProg bool) oracleScenario {
 	r := rand.New(rand.NewPCG(seed, 31))
 	vs := uint32(1 + r.IntN(16))
 	if r.IntN(8) == 0 {
@@ -28,6 +28,9 @@ func randomBloomScenario(seed uint64) oracleScenario {
 		flags |= sim.FlagRdonly
 	case 1:
 		flags |= sim.FlagWronly
+	}
+	if withProg {
+		vs = []uint32{1, 4, 8, 13, 24}[r.IntN(5)]
 	}
 	a := sim.MapAttr{Name: "bloom", Type: sim.MapBloomFilter, ValueSize: vs, MaxEntries: max, Flags: flags, MapExtra: uint64(r.IntN(16))}
 	g := newOracleGen(r, a, nil)
@@ -65,6 +68,14 @@ func randomBloomScenario(seed uint64) oracleScenario {
 			op = oracleOp{Kind: opFreeze}
 		}
 		ops = append(ops, op)
+		if withProg {
+			switch x := r.IntN(100); {
+			case x < 15:
+				ops = append(ops, oracleOp{Kind: opProgPush, Val: pool[r.IntN(npool)], Flags: g.updateFlags() & 7})
+			case x < 35:
+				ops = append(ops, oracleOp{Kind: opProgPeek, Val: pool[r.IntN(npool)]})
+			}
+		}
 	}
 	for _, v := range pool { // every value is peeked at the end
 		ops = append(ops, oracleOp{Kind: opPeekValue, Val: v})
@@ -80,9 +91,21 @@ func TestOracleBloom(t *testing.T) {
 	if testing.Short() {
 		n = 40
 	}
+	ps := newProgProbers(t)
 	var st oracleStats
 	for seed := uint64(1); seed <= uint64(n); seed++ {
-		st.check(t, randomBloomScenario(seed), &oracleEnv{noValueCheck: true})
+		// Every third scenario also pushes and peeks from a program.
+		withProg := seed%3 == 0
+		s := randomBloomScenario(seed, withProg)
+		env := &oracleEnv{noValueCheck: true}
+		if withProg {
+			var err error
+			if env, err = ps.env(s.Attr); err != nil {
+				t.Fatal(err)
+			}
+			env.noValueCheck = true
+		}
+		st.check(t, s, env)
 	}
 	st.summary(t, "bloom_filter")
 }

@@ -354,7 +354,7 @@ func kernelDo(m *kernel.Map, op oracleOp, a sim.MapAttr, env *oracleEnv) (oracle
 			return r, err
 		}
 		e = unix.Errno(se)
-		if se == sim.OK && op.Kind != opProgPush {
+		if se == sim.OK && op.Kind != opProgPush && a.Type != sim.MapBloomFilter {
 			r.out = val
 		}
 	case opWalk, opKeySet:
@@ -431,7 +431,16 @@ func simDo(m *sim.Map, op oracleOp, a sim.MapAttr, env *oracleEnv) oracleResult 
 		}
 	case opProgPush:
 		r.errno = m.ProgPush(op.Val, op.Flags)
-	case opProgPop, opProgPeek:
+	case opProgPeek:
+		if m.Type == sim.MapBloomFilter { // the value is the input
+			r.errno = m.ProgPeekInto(append([]byte(nil), op.Val...))
+			break
+		}
+		var v []byte
+		if v, r.errno = m.ProgPeek(); r.errno == sim.OK {
+			r.out = append([]byte(nil), v...)
+		}
+	case opProgPop:
 		var v []byte
 		if op.Kind == opProgPop {
 			v, r.errno = m.ProgPop()

@@ -4,6 +4,7 @@ package sim_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/bpfplay/bpfplay/internal/kernel"
@@ -233,6 +234,125 @@ func TestOracleCreateErrors(t *testing.T) {
 		}
 	}
 	line := fmt.Sprintf("kernel oracle create errors: %d rows compared, %d mismatching", len(rows), bad)
+	t.Log(line)
+	if testing.Verbose() {
+		fmt.Println("ORACLE " + line)
+	}
+}
+
+// createMemoryEstimate is a generous upper bound of what the kernel would
+// allocate for a create, so that the fuzz never makes it allocate much.
+func createMemoryEstimate(a sim.MapAttr, ncpu uint64) uint64 {
+	r8 := func(v uint32) uint64 { return (uint64(v) + 7) &^ 7 }
+	max := uint64(a.MaxEntries)
+	pow2 := uint64(1)
+	for pow2 < max && pow2 < 1<<40 {
+		pow2 <<= 1
+	}
+	switch a.Type {
+	case sim.MapHash, sim.MapLRUHash, sim.MapHashOfMaps:
+		return pow2*16 + (max+ncpu)*(r8(a.KeySize)+r8(a.ValueSize)+96)
+	case sim.MapPercpuHash, sim.MapLRUPercpuHash:
+		return pow2*16 + (max+ncpu)*(r8(a.KeySize)+96+r8(a.ValueSize)*ncpu)
+	case sim.MapArray, sim.MapProgArray, sim.MapArrayOfMaps:
+		return pow2 * (r8(a.ValueSize) + 8)
+	case sim.MapPercpuArray:
+		return pow2 * (r8(a.ValueSize)*ncpu + 8)
+	case sim.MapQueue, sim.MapStack:
+		return (max + 1) * uint64(a.ValueSize)
+	case sim.MapBloomFilter:
+		return 1 << 29 // the bit array may be capped at 2^32 bits: check below
+	case sim.MapRingbuf:
+		return 2 * max
+	case sim.MapLPMTrie:
+		return 4096
+	}
+	return 1 << 40
+}
+
+// TestOracleCreateFuzz creates maps with random attributes (several bad
+// ones at once, so the order of the kernel's checks shows) on both sides
+// and compares the errno and max_entries. Attributes whose allocation could
+// be large are left out.
+func TestOracleCreateFuzz(t *testing.T) {
+	kernel.Require(t)
+	var types []sim.MapType
+	for ty := sim.MapType(1); ty < 34; ty++ {
+		if sim.Simulated(ty) {
+			types = append(types, ty)
+		}
+	}
+	ncpu := uint64(kernel.PossibleCPUs())
+	sizes := []uint32{0, 1, 3, 4, 5, 8, 12, 16, 20, 255, 256, 260, 261, 512, 513, 4096, 32760, 32768, 32769, 65536,
+		4194024, 4194025, 4194251, 4194252, 4194304, 4194305, 1 << 31, 0xffffffff}
+	maxes := []uint32{0, 1, 2, 3, 4, 7, 8, 9, 100, 1024, 4096, 8192, 12288, 65536, 1 << 20, 1<<27 + 1, 1 << 28, 1<<31 + 1, 0xffffffff}
+	flagBits := []uint32{sim.FlagNoPrealloc, sim.FlagNoCommonLRU, sim.FlagNumaNode, sim.FlagRdonly, sim.FlagWronly,
+		sim.FlagStackBuildID, sim.FlagZeroSeed, sim.FlagRdonlyProg, sim.FlagWronlyProg, sim.FlagClone, sim.FlagMmapable,
+		sim.FlagPreserveElems, sim.FlagInnerMap, sim.FlagLink, sim.FlagPathFD, sim.FlagVtypeBTFObjFD, sim.FlagTokenFD,
+		sim.FlagSegvOnFault, sim.FlagNoUserConv, 1 << 19, 1 << 31}
+	n := 10000
+	if testing.Short() {
+		n = 1000
+	}
+	names := []string{"", "m", "a.b_c", "abcdefghijklmno", "abcdefghijklmnop", "bad-name", "x y", "é"}
+	compared, skipped, bad := 0, 0, 0
+	for seed := uint64(1); seed <= uint64(n); seed++ {
+		r := rand.New(rand.NewPCG(seed, 77))
+		base, _ := baseAttr(types[r.IntN(len(types))])
+		a := base
+		// Change 1 to 3 attributes.
+		for c := 1 + r.IntN(3); c > 0; c-- {
+			switch r.IntN(7) {
+			case 6:
+				a.Name = names[r.IntN(len(names))]
+			case 0:
+				a.KeySize = sizes[r.IntN(len(sizes))]
+			case 1:
+				a.ValueSize = sizes[r.IntN(len(sizes))]
+			case 2:
+				a.MaxEntries = maxes[r.IntN(len(maxes))]
+			case 3:
+				a.Flags ^= flagBits[r.IntN(len(flagBits))]
+			case 4:
+				a.MapExtra = []uint64{0, 1, 3, 15, 16, 1 << 32}[r.IntN(6)]
+			case 5:
+				a.Flags = 0
+				for _, f := range flagBits {
+					if r.IntN(8) == 0 {
+						a.Flags |= f
+					}
+				}
+			}
+		}
+		if a.Type == sim.MapBloomFilter && uint64(a.MaxEntries)*16 > 1<<24 {
+			skipped++ // the bit array could be large
+			continue
+		}
+		if createMemoryEstimate(a, ncpu) > 64<<20 {
+			skipped++
+			continue
+		}
+		row := createRow{name: fmt.Sprintf("fuzz seed %d", seed), attr: a}
+		if a.Type == sim.MapArrayOfMaps || a.Type == sim.MapHashOfMaps {
+			in := innerHash
+			if r.IntN(2) == 0 {
+				in, _ = baseAttr(types[r.IntN(len(types))])
+				if r.IntN(3) == 0 {
+					in.Flags ^= flagBits[r.IntN(len(flagBits))]
+				}
+			}
+			row.inner = &in
+		}
+		compared++
+		if msg := runCreateRow(row); msg != "" {
+			bad++
+			if bad <= maxReports {
+				t.Errorf("create %s (type=%s key=%d value=%d max=%d flags=%s map_extra=%d): %s",
+					row.name, a.Type, a.KeySize, a.ValueSize, a.MaxEntries, sim.FormatMapFlags(a.Flags), a.MapExtra, msg)
+			}
+		}
+	}
+	line := fmt.Sprintf("kernel oracle create fuzz: %d creates compared (%d left out as possibly large), %d mismatching", compared, skipped, bad)
 	t.Log(line)
 	if testing.Verbose() {
 		fmt.Println("ORACLE " + line)

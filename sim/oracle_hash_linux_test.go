@@ -283,7 +283,7 @@ func TestOracleHashArray(t *testing.T) {
 	if testing.Short() {
 		n = 100
 	}
-	ps := newLRUProbers(t) // program-side helpers through one program per shape
+	ps := newProgProbers(t) // program-side helpers through one program per shape
 	for _, ty := range []sim.MapType{sim.MapHash, sim.MapPercpuHash, sim.MapArray, sim.MapPercpuArray} {
 		t.Run(ty.String(), func(t *testing.T) {
 			requireSimulated(t, ty)
@@ -374,7 +374,7 @@ func TestOracleHashVectors(t *testing.T) {
 		oracleScenario{Name: "A2", Attr: sim.MapAttr{Type: sim.MapPercpuArray, KeySize: 4, ValueSize: 8, MaxEntries: 2}, Ops: a1(pcpu)},
 	)
 	kernel.PinCPU0(t)
-	ps := newLRUProbers(t)
+	ps := newProgProbers(t)
 	var progCases []oracleScenario
 	for _, ty := range []sim.MapType{sim.MapPercpuHash, sim.MapPercpuArray} {
 		// A syscall update writes whole 8-byte slots (padding included); a

@@ -95,7 +95,7 @@ func TestOracleLPM(t *testing.T) {
 		n = 150
 	}
 	kernel.PinCPU0(t)
-	ps := newLRUProbers(t)
+	ps := newProgProbers(t)
 	var st oracleStats
 	for seed := uint64(1); seed <= uint64(n); seed++ {
 		// Every fourth scenario also looks up, updates and deletes from a program.

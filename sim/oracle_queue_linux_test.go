@@ -84,7 +84,7 @@ func TestOracleQueueStack(t *testing.T) {
 	if testing.Short() {
 		n = 100
 	}
-	ps := newLRUProbers(t)
+	ps := newProgProbers(t)
 	for _, ty := range []sim.MapType{sim.MapQueue, sim.MapStack} {
 		t.Run(ty.String(), func(t *testing.T) {
 			requireSimulated(t, ty)

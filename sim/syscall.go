@@ -67,10 +67,17 @@ func (w *World) CreateMap(a MapAttr) (*Map, Errno) {
 		return fail("map_type", EINVAL, fmt.Sprintf("map type %v is not simulated yet", a.Type))
 	}
 	pass("map_type: bpf_map_ops of " + a.Type.String())
+	// BPF_F_TOKEN_FD is taken off before the type's checks and the token
+	// (map_token_fd) is looked up after them; fd 0 is no BPF token.
+	tokenFlag := a.Flags&FlagTokenFD != 0
+	a.Flags &^= FlagTokenFD
 	if e, why := mt.allocCheck(&a, w); e != OK {
 		return fail("map_alloc_check", e, why)
 	}
 	pass("map_alloc_check")
+	if tokenFlag {
+		return fail("token", EINVAL, "BPF_F_TOKEN_FD: map_token_fd 0 is not a BPF token")
+	}
 	// Capabilities: the simulated user is root with CAP_BPF, CAP_NET_ADMIN,
 	// CAP_PERFMON and CAP_SYS_ADMIN, like the oracle tests.
 	pass("capabilities")

@@ -12,6 +12,9 @@ import (
 )
 
 func main() {
+	// Performance marks let the cold-start benchmark split wasm compile and
+	// Go start-up from the app's own work (see web.Mark).
+	web.Mark("bp-main")
 	web.Register()
 	app.RunWhenOnBrowser()
 }

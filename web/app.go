@@ -89,6 +89,9 @@ func (a *App) OnDismount() {
 
 // OnNav reads the whole state from the URL.
 func (a *App) OnNav(ctx app.Context) {
+	Mark("bp-nav-start")
+	defer Mark("bp-nav-end")
+	ctx.Defer(func(app.Context) { Mark("bp-rendered") })
 	a.prefix = strings.TrimSuffix(app.Getenv("GOAPP_ROOT_PREFIX"), "/")
 	loc := ParseLoc(ctx.Page().URL())
 	if ctx.Page().URL().Query().Get("lang") == "" {
@@ -392,4 +395,14 @@ func (a *App) onKey(ctx app.Context, e app.Event) {
 		return
 	}
 	e.PreventDefault()
+}
+
+// Mark records a performance mark in the browser (for the cold-start
+// benchmark); it does nothing natively.
+func Mark(name string) {
+	if app.IsClient {
+		if p := app.Window().Get("performance"); p.Truthy() {
+			p.Call("mark", name)
+		}
+	}
 }

@@ -22,6 +22,7 @@ func T(lang, key string) string {
 }
 
 var en = map[string]string{
+	"moreKeys":          "more keys (not listed)",
 	"entryProg":         "entry program",
 	"fallsThrough":      "falls through",
 	"bitsMatch":         "bits match",
@@ -160,6 +161,7 @@ var en = map[string]string{
 }
 
 var zhCN = map[string]string{
+	"moreKeys":          "个键未列出",
 	"entryProg":         "入口程序",
 	"fallsThrough":      "未跳转（继续执行）",
 	"bitsMatch":         "位匹配",

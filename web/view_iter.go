@@ -9,6 +9,9 @@ import (
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 )
 
+// maxIterShown bounds the keys listed one by one.
+const maxIterShown = 256
+
 // iterationView shows a get_next_key walk: the cursor (the key passed in),
 // the keys returned so far and repeats after a restart. It reads only the
 // trace's recorded results: for a `walk` statement its Keys, for `next`
@@ -52,10 +55,17 @@ func (a *App) iterationView(name string, m *sim.Map) app.UI {
 	}
 	seen := map[string]int{}
 	var hexes []string
-	items := make([]app.UI, 0, len(keys))
+	items := make([]app.UI, 0, min(len(keys), maxIterShown))
 	for i, k := range keys {
 		h := hex.EncodeToString(k)
 		hexes = append(hexes, h)
+		_, dup := seen[h]
+		if len(items) >= maxIterShown && !dup {
+			if !dup {
+				seen[h] = i
+			}
+			continue // summarised below; repeats are always listed
+		}
 		li := app.Li().DataSet("key", h)
 		if first, dup := seen[h]; dup {
 			li = li.DataSet("repeat", "1").Class("bp-repeat").Body(
@@ -68,17 +78,23 @@ func (a *App) iterationView(name string, m *sim.Map) app.UI {
 		}
 		items = append(items, li)
 	}
+	hidden := len(keys) - len(items)
+	dataKeys := strings.Join(hexes, " ")
+	if len(keys) > 4096 {
+		dataKeys = ""
+	}
 	status := ""
 	if st.Errno == sim.ENOENT {
 		status = a.t("walkDone")
 	}
-	return app.Section().ID("bp-iter").Class("bp-iter").DataSet("keys", strings.Join(hexes, " ")).
+	return app.Section().ID("bp-iter").Class("bp-iter").DataSet("keys", dataKeys).
 		Aria("label", a.t("iteration")).Body(
 		app.H4().Text(a.t("iteration")),
 		app.If(cursor != "", app.P().Body(app.Text(a.t("cursor")+": "), app.Code().Text(cursor))),
 		app.If(restarted, app.P().ID("bp-iter-restart").Class("bp-error").Text("↻ "+a.t("restarted"))),
 		app.P().Text(a.t("keysSoFar")+" ("+strconv.Itoa(len(keys))+"):"),
 		app.Ol().Class("bp-iter-keys").Body(items...),
+		app.If(hidden > 0, app.P().Class("bp-muted").Text("+"+strconv.Itoa(hidden)+" "+a.t("moreKeys"))),
 		app.If(status != "", app.P().Class("bp-muted").Text(status)),
 	)
 }

@@ -197,9 +197,14 @@ func stepTouches(st StepView, k []byte) bool {
 
 // formatKeys lists keys as the scenario language prints them.
 func formatKeys(keys [][]byte) string {
-	parts := make([]string, len(keys))
+	const maxShown = 64
+	parts := make([]string, 0, min(len(keys), maxShown+1))
 	for i, k := range keys {
-		parts[i] = shortBytes(k)
+		if i == maxShown {
+			parts = append(parts, "… (+"+strconv.Itoa(len(keys)-maxShown)+")")
+			break
+		}
+		parts = append(parts, shortBytes(k))
 	}
 	return strings.Join(parts, " ")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/bpfplay/bpfplay/lessons"
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/bpfplay/bpfplay/sim/scenario"
+	"github.com/bpfplay/bpfplay/sim/vm"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -264,7 +265,30 @@ func TestTailCallLesson(t *testing.T) {
 		checked = true
 	}
 	if !checked {
-		t.Logf("no prog_array in the trace (the interpreter may not be built in yet): %v", tr.Errors())
+		t.Errorf("no prog_array in the trace: %v", tr.Errors())
+	}
+	// The chain of the first run that tail-called: every attempt, taken or
+	// falling through, with tail_call_cnt, as the interpreter reported it.
+	i := firstStep(tr, func(e sim.Event) bool { _, ok := e.(vm.TailCallEvent); return ok })
+	if i < 0 {
+		t.Fatalf("the lesson's trace has no tail call: %v", tr.Errors())
+	}
+	var want []string
+	for _, e := range tr.Steps[i].Events {
+		if tc, ok := e.(vm.TailCallEvent); ok {
+			if tc.Taken {
+				want = append(want, fmt.Sprintf("1:%s:%d", tc.Target, tc.Count))
+			} else {
+				want = append(want, fmt.Sprintf("0::%d", tc.Count))
+			}
+		}
+	}
+	b.open(fmt.Sprintf("%s/?lesson=%s&step=%d", srv.URL, l.ID, i+1))
+	b.waitStep(i + 1)
+	var got []string
+	b.eval(`Array.from(document.querySelectorAll('#bp-tailcalls li[data-taken]')).map(li => li.dataset.taken + ":" + (li.dataset.target||"") + ":" + li.dataset.count)`, &got)
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("step %d tail-call chain:\n got %v\nwant %v", i+1, got, want)
 	}
 	b.screenshot("check-tail-calls")
 	b.check(srv.URL)

@@ -909,11 +909,48 @@ func (m *Machine) exec(limit int) {
 			next = pc + 2
 
 		// ---- memory
-		case opLdx, opLdxSX:
+		case opLdx:
+			// Fast path: an aligned read of the stack within the depth
+			// already recorded for its frame.
+			if p := prov[s]; uint8(p) == kStack {
+				rg := &m.regions[p>>8]
+				o := int64(regs[s]-rg.base) + int64(in.off)
+				sz := int64(in.size)
+				if o >= 0 && o <= stackSize-sz && o&(sz-1) == 0 && stackSize-o <= int64(m.frames[rg.frame].depth) {
+					v := loadN(rg.buf[o : o+sz])
+					np := provScalar
+					if sz == 8 {
+						if sp := m.spill[rg.frame][o>>3]; sp != 0 {
+							np = sp
+						}
+					}
+					regs[d], prov[d] = v, np
+					break
+				}
+			}
 			if !m.load(in, pc) {
 				return
 			}
-		case opSt, opStx:
+		case opLdxSX:
+			if !m.load(in, pc) {
+				return
+			}
+		case opStx:
+			// Fast path: an aligned scalar write to the stack.
+			if p := prov[d]; uint8(p) == kStack && prov[s] == provScalar && !emit {
+				rg := &m.regions[p>>8]
+				o := int64(regs[d]-rg.base) + int64(in.off)
+				sz := int64(in.size)
+				if o >= 0 && o <= stackSize-sz && o&(sz-1) == 0 && stackSize-o <= int64(m.frames[rg.frame].depth) {
+					storeN(rg.buf[o:o+sz], regs[s])
+					m.spill[rg.frame][o>>3] = 0
+					break
+				}
+			}
+			if !m.store(in, pc) {
+				return
+			}
+		case opSt:
 			if !m.store(in, pc) {
 				return
 			}

@@ -804,3 +804,20 @@ exit`
 		t.Fatalf("unchecked inner map: %+v", r.Err)
 	}
 }
+
+func TestLookupPercpu(t *testing.T) {
+	w := sim.NewWorld(sim.Config{PossibleCPUs: 2})
+	pa := mkMap(t, w, sim.MapAttr{Name: "pa", Type: sim.MapPercpuArray, KeySize: 4, ValueSize: 8, MaxEntries: 1})
+	// The syscall buffer holds every CPU's copy: 100 on CPU 0, 101 on CPU 1.
+	buf := binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 100), 101)
+	if e := pa.Update(key(0), buf, 0); e != sim.OK {
+		t.Fatal(e)
+	}
+	src := "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = map[pa]\nr3 = CPU\ncall bpf_map_lookup_percpu_elem\nif r0 == 0 goto +2\nr0 = *(u64 *)(r0 + 0)\nexit\nr0 = 7\nexit"
+	for cpu, want := range map[string]uint64{"0": 100, "1": 101, "2": 7} {
+		r := runSrc(t, w, sim.ProgSocketFilter, strings.Replace(src, "CPU", cpu, 1), Options{})
+		if r.Err != nil || r.R0 != want {
+			t.Errorf("cpu %s: %+v, want %d", cpu, r, want)
+		}
+	}
+}
