@@ -1,6 +1,10 @@
 package browsertest
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	cdpruntime "github.com/chromedp/cdproto/runtime"
@@ -57,4 +61,40 @@ func TestOfflineAfterLoad(t *testing.T) {
 	srv.Close()
 	b.open(srv.URL + "/?lesson=" + ls[len(ls)-1].ID + "&step=2")
 	b.waitStep(2)
+}
+
+// TestPrefixedSite writes the site for PREFIX=/some/path (reusing the built
+// app.wasm) and opens a lesson under that path: every request stays under
+// the prefix and in-app links keep it.
+func TestPrefixedSite(t *testing.T) {
+	src := siteDirectory(t)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "web"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wasm, err := os.ReadFile(filepath.Join(src, "web", "app.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "web", "app.wasm"), wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gen := exec.Command("go", "run", "./wasm", "-out", dir, "-prefix", "/some/path")
+	gen.Dir = repoRoot(t)
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("writing the prefixed site: %v\n%s", err, out)
+	}
+	srv := serveSite(t, dir, "/some/path")
+	b := newBrowser(t)
+	ls, _ := lessons.Load()
+	b.open(srv.URL + "/some/path/?lesson=" + ls[0].ID + "&step=2")
+	b.waitStep(2)
+	var hrefs []string
+	b.eval(`Array.from(document.querySelectorAll("header a")).map(a => a.getAttribute("href"))`, &hrefs)
+	for _, h := range hrefs {
+		if !strings.HasPrefix(h, "/some/path/") {
+			t.Errorf("link %q leaves the prefix", h)
+		}
+	}
+	b.check(srv.URL + "/some/path/")
 }

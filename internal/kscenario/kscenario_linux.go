@@ -48,7 +48,11 @@ var mapStatements = map[string]bool{
 	// Program-side element helpers, run by a small XDP program per map
 	// through BPF_PROG_TEST_RUN (see progFor).
 	"bpf lookup": true, "bpf update": true, "bpf delete": true,
+	"bpf push": true, "bpf pop": true, "bpf peek": true,
 }
+
+// queueTypes are the map types the bpf push/pop/peek programs serve.
+var queueTypes = map[sim.MapType]bool{sim.MapQueue: true, sim.MapStack: true, sim.MapBloomFilter: true}
 
 // progTypes are the map types the bpf lookup/update/delete programs serve.
 var progTypes = map[sim.MapType]bool{
@@ -119,8 +123,15 @@ func Checkable(s *scenario.Script, ncpu int) (bool, string) {
 			}
 		case mapStatements[st.Op]:
 			name := st.Args[0].Tok.Text
-			if strings.HasPrefix(st.Op, "bpf ") && !progTypes[types[name]] {
-				return false, fmt.Sprintf("line %d: %s on a %s map is not run on the kernel", st.Line, st.Op, types[name])
+			switch st.Op {
+			case "bpf lookup", "bpf update", "bpf delete":
+				if !progTypes[types[name]] {
+					return false, fmt.Sprintf("line %d: %s on a %s map is not run on the kernel", st.Line, st.Op, types[name])
+				}
+			case "bpf push", "bpf pop", "bpf peek":
+				if !queueTypes[types[name]] || st.Op == "bpf pop" && types[name] == sim.MapBloomFilter {
+					return false, fmt.Sprintf("line %d: %s on a %s map is not run on the kernel", st.Line, st.Op, types[name])
+				}
 			}
 			if randomSeed[name] && (st.Op == "walk" || st.Op == "next" || st.Op == "peek" || st.Op == "push") {
 				return false, fmt.Sprintf("line %d: %s is not zero_seed: the kernel's order is random", st.Line, name)
@@ -306,7 +317,10 @@ func (r *runner) exec(st *scenario.Stmt, res *Result) error {
 	if err != nil {
 		return err
 	}
-	if strings.HasPrefix(st.Op, "bpf ") {
+	switch st.Op {
+	case "bpf push", "bpf pop", "bpf peek":
+		return r.doQueueProg(st, m, res)
+	case "bpf lookup", "bpf update", "bpf delete":
 		return r.doProg(st, m, res)
 	}
 	var e unix.Errno
@@ -530,6 +544,104 @@ func (r *runner) progFor(m *kmap, op string) (*ebpf.Program, error) {
 	}
 	r.progs[id] = p
 	return p, nil
+}
+
+// queueProgFor loads (once per map and operation) an XDP program for
+// bpf_map_push_elem, bpf_map_pop_elem or bpf_map_peek_elem on m:
+//
+//	packet = value (value_size) | flags (u64)
+//
+// The helpers may not touch the packet, so the value goes through the
+// stack. The program returns the helper's R0; pop and peek copy the value
+// back to the start of the packet.
+func (r *runner) queueProgFor(m *kmap, op string) (*ebpf.Program, error) {
+	id := m.name + "\x00" + op
+	if p, ok := r.progs[id]; ok {
+		return p, nil
+	}
+	vs := int32(m.m.ValueSize)
+	off := -int16((vs + 7) &^ 7)
+	insns := asm.Instructions{
+		asm.LoadMem(asm.R6, asm.R1, 0, asm.Word), // data
+		asm.LoadMem(asm.R7, asm.R1, 4, asm.Word), // data_end
+		asm.Mov.Reg(asm.R8, asm.R6),
+		asm.Add.Imm(asm.R8, vs+8),
+		asm.JLE.Reg(asm.R8, asm.R7, "pkt_ok"),
+		asm.Mov.Imm(asm.R0, 1000),
+		asm.Return(),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("pkt_ok"),
+	}
+	for i := int32(0); i < vs; i++ {
+		insns = append(insns,
+			asm.LoadMem(asm.R4, asm.R6, int16(i), asm.Byte),
+			asm.StoreMem(asm.R10, off+int16(i), asm.R4, asm.Byte))
+	}
+	insns = append(insns,
+		asm.LoadMapPtr(asm.R1, m.m.FD),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, int32(off)),
+	)
+	switch op {
+	case "bpf push":
+		insns = append(insns, asm.LoadMem(asm.R3, asm.R6, int16(vs), asm.DWord), asm.FnMapPushElem.Call(), asm.Return())
+	default:
+		fn := asm.FnMapPopElem
+		if op == "bpf peek" {
+			fn = asm.FnMapPeekElem
+		}
+		insns = append(insns, fn.Call())
+		for i := int32(0); i < vs; i++ {
+			insns = append(insns,
+				asm.LoadMem(asm.R4, asm.R10, off+int16(i), asm.Byte),
+				asm.StoreMem(asm.R6, int16(i), asm.R4, asm.Byte))
+		}
+		insns = append(insns, asm.Return())
+	}
+	p, err := kernel.LoadProgramWithOptions(&ebpf.ProgramSpec{Type: ebpf.XDP, License: "GPL", Instructions: insns},
+		ebpf.ProgramOptions{LogLevel: ebpf.LogLevelBranch})
+	if err != nil {
+		return nil, err
+	}
+	r.progs[id] = p
+	return p, nil
+}
+
+func (r *runner) doQueueProg(st *scenario.Stmt, m *kmap, res *Result) error {
+	vs := int(m.m.ValueSize)
+	if vs > 256 {
+		return r.errf(st, "value_size %d is above 256", vs)
+	}
+	pkt := make([]byte, max(14, vs+8))
+	var flags uint64
+	withValue := st.Op == "bpf push" || st.Op == "bpf peek" && len(st.Args) > 1
+	if withValue {
+		val, err := r.valueBytes(st, m, st.Args[1], false)
+		if err != nil {
+			return err
+		}
+		copy(pkt, val)
+		if st.Op == "bpf push" {
+			flags = flagsArg(st, 2)
+		}
+	}
+	binary.LittleEndian.PutUint64(pkt[vs:], flags)
+	p, err := r.queueProgFor(m, st.Op)
+	if err != nil {
+		return r.errf(st, "load the %s program: %v", st.Op, err)
+	}
+	out := make([]byte, len(pkt))
+	ret, err := p.Run(&ebpf.RunOptions{Data: pkt, DataOut: out})
+	if err != nil {
+		return r.errf(st, "run the %s program: %v", st.Op, err)
+	}
+	if ret == 1000 {
+		return r.errf(st, "the %s program refused the packet", st.Op)
+	}
+	res.Errno = sim.Errno(-int32(ret))
+	if res.Errno == sim.OK && st.Op != "bpf push" && !withValue {
+		res.Value = out[:vs]
+	}
+	return nil
 }
 
 func (r *runner) doProg(st *scenario.Stmt, m *kmap, res *Result) error {

@@ -176,17 +176,21 @@ func (ex *executor) exec(s *Stmt, step *Step) {
 	step.Line, step.Text, step.Op, step.CPU = s.Line, s.Text, s.Op, ex.st.w.CPU()
 	step.Expect = s.Expect
 	w := ex.st.w
+	limit := ex.opt.MaxEvents
+	if limit <= 0 {
+		limit = DefaultMaxEvents
+	}
 	if !ex.replay && !ex.opt.NoEvents {
-		limit := ex.opt.MaxEvents
-		if limit <= 0 {
-			limit = DefaultMaxEvents
-		}
 		w.SetSink(func(e sim.Event) {
 			if len(step.Events) < limit {
 				step.Events = append(step.Events, e)
-			} else {
-				step.dropped++
+				return
 			}
+			// Detach: emitters stop building events, so a long run costs
+			// no more than an unrecorded one. Step back and instruction
+			// stepping replay instead (WorldAt, MachineAt).
+			step.truncated = true
+			w.SetSink(nil)
 		})
 	}
 	defer func() {
@@ -197,8 +201,8 @@ func (ex *executor) exec(s *Stmt, step *Step) {
 		if w != ex.st.w {
 			w.SetSink(nil)
 		}
-		if step.dropped > 0 {
-			step.Events = append(step.Events, sim.NoteEvent{Text: fmt.Sprintf("%d more events were not kept", step.dropped)})
+		if step.truncated {
+			step.Events = append(step.Events, sim.NoteEvent{Text: fmt.Sprintf("events after the first %d were not kept; stepping into the run replays them", limit)})
 		}
 		if !ex.replay && step.Err == nil && s.HasExpect {
 			ex.check(s, step)

@@ -23,7 +23,7 @@ type Options struct {
 	// "step limit" error. 0 means no limit.
 	MaxSteps int
 	// MaxEvents bounds the events kept per step (DefaultMaxEvents when 0);
-	// the step then ends with a note saying how many were dropped.
+	// the step then ends with a note saying that the rest were not kept.
 	MaxEvents int
 	// NoEvents collects no events at all (faster; Hash changes).
 	NoEvents bool
@@ -70,8 +70,8 @@ type Step struct {
 	// performed (undefined map, literal of the wrong size...).
 	Err error
 
-	elem, copies, stride int // value layout, for comparing per-CPU values
-	dropped              int // events not kept
+	elem, copies, stride int  // value layout, for comparing per-CPU values
+	truncated            bool // events after MaxEvents were not kept
 }
 
 // Trace is a whole run: one Step per statement, and what WorldAt needs to

@@ -402,7 +402,7 @@ func TestMaxEvents(t *testing.T) {
 	src := "map h type=hash key=4 value=4 max=4\n"
 	tr := Run(mustParse(t, src), Options{MaxEvents: 2})
 	ev := tr.Steps[0].Events
-	if len(ev) != 3 || !strings.Contains(ev[2].String(), "more events were not kept") {
+	if len(ev) != 3 || !strings.Contains(ev[2].String(), "were not kept") {
 		t.Errorf("events: %v", ev)
 	}
 }

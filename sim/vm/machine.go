@@ -391,6 +391,11 @@ func (m *Machine) exec(limit int) {
 			m.pc = pc
 			m.w.Emit(m.prog.insnEvent(pc))
 			snap, snapP = *regs, *prov
+			// A listener that has kept all the events it wants detaches;
+			// the rest of the run then goes at full speed.
+			if !m.w.Emitting() {
+				emit, m.emit = false, false
+			}
 		}
 		next := pc + 1
 		d, s := in.dst, in.src
