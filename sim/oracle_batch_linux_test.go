@@ -172,6 +172,30 @@ func (s *batchScenario) keys(n int) [][]byte {
 	return ks
 }
 
+// presentKeys draws n keys, mostly ones the map holds now (the sim's
+// walk, which the walks compare with the kernel's), some from the pool.
+func (s *batchScenario) presentKeys(n int) [][]byte {
+	have, _ := simWalkBatch(s.sm, int(s.attr.MaxEntries)*2+16)
+	var ks [][]byte
+	for i := 0; i < n; i++ {
+		if len(have) > 0 && s.r.IntN(4) != 0 {
+			ks = append(ks, have[s.r.IntN(len(have))])
+		} else {
+			ks = append(ks, s.pool[s.r.IntN(len(s.pool))])
+		}
+	}
+	return ks
+}
+
+// count is small half the time, so that buckets overflow it (ENOSPC and
+// partial batches).
+func (s *batchScenario) count(maxCount int) uint32 {
+	if s.r.IntN(2) == 0 {
+		return uint32(s.r.IntN(4))
+	}
+	return uint32(s.r.IntN(maxCount))
+}
+
 func (s *batchScenario) elemFlags() uint64 {
 	if s.r.IntN(25) == 0 {
 		return []uint64{1, 2, 4, 8}[s.r.IntN(4)]
@@ -415,14 +439,16 @@ func runBatchScenario(t *testing.T, seed uint64, ty sim.MapType) int {
 			}
 			s.write(false, k, vs, s.elemFlags(), s.flags())
 		case x < 42:
-			s.write(true, s.keys(r.IntN(6)), nil, s.elemFlags(), s.flags())
+			s.write(true, s.presentKeys(r.IntN(6)), nil, s.elemFlags(), s.flags())
 		case x < 65:
-			s.lookup(false, s.inBatch(), uint32(r.IntN(maxCount)), s.elemFlags(), s.flags())
+			s.lookup(false, s.inBatch(), s.count(maxCount), s.elemFlags(), s.flags())
 		case x < 78:
-			s.lookup(true, s.inBatch(), uint32(r.IntN(maxCount)), s.elemFlags(), s.flags())
+			s.lookup(true, s.inBatch(), s.count(maxCount), s.elemFlags(), s.flags())
 		case x < 86:
 			s.drain(r.IntN(3) == 0, uint32(1+r.IntN(maxCount)))
 		case x < 99:
+			s.walk()
+		case i < n*3/4 || r.IntN(3) != 0:
 			s.walk()
 		default:
 			kf, sf := km.Freeze(), sm.Freeze()

@@ -60,7 +60,7 @@ func lpmKeyPool(r *rand.Rand, ds int, n int) [][]byte {
 
 func randomLPMScenario(seed uint64, withProg bool) oracleScenario {
 	r := rand.New(rand.NewPCG(seed, 11))
-	ds := []int{1, 2, 3, 4, 4, 4, 5, 8, 16, 16}[r.IntN(10)]
+	ds := []int{1, 2, 3, 4, 4, 4, 5, 8, 16, 16, 32, 256}[r.IntN(12)]
 	vs := uint32(1 + r.IntN(16))
 	max := smallMaxEntries[r.IntN(len(smallMaxEntries))]
 	flags := sim.FlagNoPrealloc

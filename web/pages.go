@@ -264,6 +264,12 @@ func (a *App) renderPlay() app.UI {
 func (a *App) onEdit(ctx app.Context, e app.Event) {
 	a.editor = ctx.JSSrc().Get("value").String()
 	ctx.LocalStorage().Set(draftKey, a.editor)
+	if a.loc.Lesson != "" || a.loc.Shared != "" {
+		// The text is the user's now: a reload must open the draft, not
+		// the lesson or shared scenario again.
+		a.loc.Lesson, a.loc.Shared, a.lessonID = "", "", ""
+		a.replaceURL()
+	}
 	ctx.PreventUpdate()
 }
 

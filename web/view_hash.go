@@ -154,9 +154,6 @@ func (a *App) hashBuckets(m *sim.Map, name string, h *sim.Hashtab, hm hashMarks,
 			rows = append(rows, b)
 		}
 	}
-	type elem struct {
-		v sim.HashElemView
-	}
 	chains := make([][]sim.HashElemView, len(rows))
 	maxLen := 1
 	for i, b := range rows {

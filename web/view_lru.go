@@ -114,9 +114,8 @@ func (a *App) lruRow(m *sim.Map, id, title string, nodes []sim.LRUNodeView, curs
 			fill = colInactiv
 		}
 		mark := ""
-		if mv, ok := moved[n.Node]; ok {
+		if _, ok := moved[n.Node]; ok {
 			fill, mark = colNew, "↔"
-			_ = mv
 		}
 		d.open("g", "data-node", strconv.Itoa(n.Node), "data-key", k, "data-ref", ternary(n.Ref, "1", "0"))
 		if mv, ok := moved[n.Node]; ok {
