@@ -489,3 +489,32 @@ func TestBatchEvents(t *testing.T) {
 		t.Fatalf("unsupported: events %q", got)
 	}
 }
+
+// TestBatchSpinLock: with a bpf_spin_lock in the value (the SpinLock
+// stand-in for BTF) BPF_F_LOCK is accepted as elem_flags; copies out read
+// the lock as zero (check_and_init_map_value) and copies in never write it.
+func TestBatchSpinLock(t *testing.T) {
+	w := btWorld(1)
+	for _, ty := range []sim.MapType{sim.MapHash, sim.MapArray} {
+		a := sim.MapAttr{Type: ty, KeySize: 4, ValueSize: 8, MaxEntries: 2, SpinLock: true, SpinLockOff: 4}
+		if ty == sim.MapHash {
+			a.Flags = sim.FlagZeroSeed
+		}
+		m := btCreate(t, w, a)
+		v := []byte{1, 2, 3, 4, 0xff, 0xff, 0xff, 0xff}
+		if res, e := m.UpdateBatch([][]byte{btU32(0), btU32(1)}, [][]byte{v, v}, sim.UpdateLock, 0); e != sim.OK || res.Count != 2 {
+			t.Fatalf("%v: update batch with BPF_F_LOCK: %v %d", ty, e, res.Count)
+		}
+		for _, ef := range []uint64{0, sim.UpdateLock} {
+			res, e := m.LookupBatch(nil, 2, ef, 0)
+			if e != sim.ENOENT && e != sim.OK || res.Count != 2 {
+				t.Fatalf("%v: lookup batch elem_flags %d: %v %d", ty, ef, e, res.Count)
+			}
+			for _, got := range res.Values {
+				if !bytes.Equal(got, []byte{1, 2, 3, 4, 0, 0, 0, 0}) {
+					t.Fatalf("%v: value %x: the lock must read as zero", ty, got)
+				}
+			}
+		}
+	}
+}

@@ -118,7 +118,7 @@ func TestOracleLRU(t *testing.T) {
 	kernel.Require(t)
 	kernel.PinCPU0(t)
 	ps := newProgProbers(t)
-	n := 500
+	n := 1000
 	if testing.Short() {
 		n = 60
 	}

@@ -62,7 +62,7 @@ var mimTemplates = []sim.MapAttr{
 // outer map itself; lookups compare "the same inner map", not raw IDs.
 func TestOracleMapInMap(t *testing.T) {
 	kernel.Require(t)
-	n := 600
+	n := 1200
 	if testing.Short() {
 		n = 30
 	}

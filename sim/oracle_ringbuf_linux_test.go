@@ -412,7 +412,7 @@ func TestOracleRingbuf(t *testing.T) {
 	if msg != "" {
 		fail("§9.4 vector", msg)
 	}
-	scenarios := 600
+	scenarios := 1500
 	if testing.Short() {
 		scenarios = 30
 	}

@@ -18,7 +18,7 @@ func Markdown(src string) []app.UI {
 	var para []string
 	flushPara := func() {
 		if len(para) > 0 {
-			out = append(out, app.P().Body(inline(strings.Join(para, " "))...))
+			out = append(out, el("p").Body(inline(strings.Join(para, " "))...))
 			para = nil
 		}
 	}
@@ -33,11 +33,11 @@ func Markdown(src string) []app.UI {
 			for i++; i < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[i]), "```"); i++ {
 				code = append(code, lines[i])
 			}
-			c := app.Code().Text(strings.Join(code, "\n"))
+			c := el("code").Text(strings.Join(code, "\n"))
 			if lang != "" {
 				c = c.DataSet("lang", lang)
 			}
-			out = append(out, app.Pre().Body(c))
+			out = append(out, el("pre").Body(c))
 		case trim == "":
 			flushPara()
 		case strings.HasPrefix(trim, "#"):
@@ -47,11 +47,11 @@ func Markdown(src string) []app.UI {
 			// Lesson headings sit below the page's h1/h2.
 			switch {
 			case n <= 1:
-				out = append(out, app.H3().Body(inline(text)...))
+				out = append(out, el("h3").Body(inline(text)...))
 			case n == 2:
-				out = append(out, app.H4().Body(inline(text)...))
+				out = append(out, el("h4").Body(inline(text)...))
 			default:
-				out = append(out, app.H5().Body(inline(text)...))
+				out = append(out, el("h5").Body(inline(text)...))
 			}
 		case isBullet(trim) || isNumbered(trim):
 			flushPara()
@@ -60,25 +60,25 @@ func Markdown(src string) []app.UI {
 			for ; i < len(lines); i++ {
 				t := strings.TrimSpace(lines[i])
 				if numbered && isNumbered(t) {
-					items = append(items, app.Li().Body(inline(stripNumber(t))...))
+					items = append(items, el("li").Body(inline(stripNumber(t))...))
 				} else if !numbered && isBullet(t) {
-					items = append(items, app.Li().Body(inline(t[2:])...))
+					items = append(items, el("li").Body(inline(t[2:])...))
 				} else if t != "" && len(items) > 0 && strings.HasPrefix(lines[i], "  ") {
 					// continuation line of the last item
-					items[len(items)-1] = app.Li().Body(inline(lastText(lines, i))...)
+					items[len(items)-1] = el("li").Body(inline(lastText(lines, i))...)
 				} else {
 					i--
 					break
 				}
 			}
 			if numbered {
-				out = append(out, app.Ol().Body(items...))
+				out = append(out, el("ol").Body(items...))
 			} else {
-				out = append(out, app.Ul().Body(items...))
+				out = append(out, el("ul").Body(items...))
 			}
 		case strings.HasPrefix(trim, "> "):
 			flushPara()
-			out = append(out, app.Blockquote().Body(app.P().Body(inline(trim[2:])...)))
+			out = append(out, el("blockquote").Body(el("p").Body(inline(trim[2:])...)))
 		default:
 			para = append(para, trim)
 		}
@@ -136,14 +136,14 @@ func inline(s string) []app.UI {
 		case s[i] == '`':
 			if j := strings.IndexByte(s[i+1:], '`'); j >= 0 {
 				flush()
-				out = append(out, app.Code().Text(s[i+1:i+1+j]))
+				out = append(out, el("code").Text(s[i+1:i+1+j]))
 				i += j + 2
 				continue
 			}
 		case strings.HasPrefix(s[i:], "**"):
 			if j := strings.Index(s[i+2:], "**"); j > 0 {
 				flush()
-				out = append(out, app.Strong().Body(inline(s[i+2:i+2+j])...))
+				out = append(out, el("strong").Body(inline(s[i+2:i+2+j])...))
 				i += j + 4
 				continue
 			}
@@ -159,7 +159,7 @@ func inline(s string) []app.UI {
 					break
 				}
 				flush()
-				out = append(out, app.Em().Body(inline(s[i+1:end])...))
+				out = append(out, el("em").Body(inline(s[i+1:end])...))
 				i = end + 1
 				continue
 			}
@@ -170,9 +170,9 @@ func inline(s string) []app.UI {
 					href := strings.TrimSpace(s[i+j+2 : i+j+2+k])
 					flush()
 					if safeHref(href) {
-						a := app.A().Href(href).Body(inline(label)...)
+						a := el("a").Attr("href", href).Body(inline(label)...)
 						if !strings.HasPrefix(href, "#") {
-							a = a.Target("_blank").Rel("noopener noreferrer")
+							a = a.Attr("target", "_blank").Attr("rel", "noopener noreferrer")
 						}
 						out = append(out, a)
 					} else {

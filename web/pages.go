@@ -13,9 +13,9 @@ func (a *App) Render() app.UI {
 		// Server-side prerender and the first client frame: a static shell.
 		// Browser tests wait for #bp-ready, which only the client renders.
 		return app.Div().Class("bp-app").Body(
-			app.Header().Class("bp-header").Body(app.Span().Class("bp-brand").Text("bpfplay")),
-			app.Main().ID("bp-main").Body(
-				app.P().Class("bp-muted").Text("bpfplay — Linux eBPF maps, step by step · eBPF 映射逐步演示"),
+			el("header").Class("bp-header").Body(el("span").Class("bp-brand").Text("bpfplay")),
+			el("main").ID("bp-main").Body(
+				el("p").Class("bp-muted").Text("bpfplay — Linux eBPF maps, step by step · eBPF 映射逐步演示"),
 			),
 		)
 	}
@@ -50,7 +50,7 @@ func (a *App) Render() app.UI {
 			DataSet("embed", a.loc.Embed),
 		a.renderHeader(),
 		a.renderProblems(),
-		app.Main().ID("bp-main").Body(body),
+		el("main").ID("bp-main").Body(body),
 	)
 }
 
@@ -62,10 +62,10 @@ func (a *App) renderHeader() app.UI {
 		if title == "" {
 			title = a.t("playground")
 		}
-		return app.Header().Class("bp-header bp-header-embed").Body(
-			app.Span().Class("bp-brand").Text("bpfplay"),
-			app.Span().Class("bp-embed-title").Text(title),
-			app.A().Class("bp-open").Href(open.URL(a.prefix)).Target("_blank").Rel("noopener").
+		return el("header").Class("bp-header bp-header-embed").Body(
+			el("span").Class("bp-brand").Text("bpfplay"),
+			el("span").Class("bp-embed-title").Text(title),
+			el("a").Class("bp-open").Attr("href", open.URL(a.prefix)).Attr("target", "_blank").Attr("rel", "noopener").
 				Aria("label", a.t("openFull")).Text(a.t("openFull")+" ↗"),
 		)
 	}
@@ -73,14 +73,14 @@ func (a *App) renderHeader() app.UI {
 	if a.loc.Lang == "zh-CN" {
 		other, otherLabel = "en", "English"
 	}
-	return app.Header().Class("bp-header").Body(
-		app.A().Class("bp-brand").Href(a.link(Loc{})).Text("bpfplay").
+	return el("header").Class("bp-header").Body(
+		el("a").Class("bp-brand").Attr("href", a.link(Loc{})).Text("bpfplay").
 			OnClick(a.onLink(Loc{})),
-		app.Nav().Aria("label", a.t("mainNav")).Body(
-			app.A().Href(a.link(Loc{})).Text(a.t("lessons")).OnClick(a.onLink(Loc{})),
-			app.A().Href(a.link(Loc{Page: PagePlay})).Text(a.t("playground")).OnClick(a.onLink(Loc{Page: PagePlay})),
+		el("nav").Aria("label", a.t("mainNav")).Body(
+			el("a").Attr("href", a.link(Loc{})).Text(a.t("lessons")).OnClick(a.onLink(Loc{})),
+			el("a").Attr("href", a.link(Loc{Page: PagePlay})).Text(a.t("playground")).OnClick(a.onLink(Loc{Page: PagePlay})),
 		),
-		app.Button().ID("bp-lang").Class("bp-lang").
+		el("button").ID("bp-lang").Class("bp-lang").
 			Lang(other).
 			Aria("label", a.t("switchLang")).
 			Title(a.t("switchLang")).
@@ -117,7 +117,7 @@ func (a *App) renderProblems() app.UI {
 	}
 	return app.Div().Class("bp-problem").Role("status").Body(
 		app.Text(a.t("urlIgnored")+" "),
-		app.Code().Text(strings.Join(a.loc.Problems, ", ")),
+		el("code").Text(strings.Join(a.loc.Problems, ", ")),
 	)
 }
 
@@ -130,24 +130,24 @@ func (a *App) renderHome() app.UI {
 	}
 	lang := a.loc.Lang
 	return app.Div().Class("bp-home").Body(
-		app.H1().Text(a.t("tagline")),
-		app.P().Class("bp-lead").Text(a.t("intro")),
-		app.H2().Text(a.t("lessons")),
-		app.Ol().ID("bp-lessons").Class("bp-lesson-list").Body(
+		el("h1").Text(a.t("tagline")),
+		el("p").Class("bp-lead").Text(a.t("intro")),
+		el("h2").Text(a.t("lessons")),
+		el("ol").ID("bp-lessons").Class("bp-lesson-list").Body(
 			app.Range(ls).Slice(func(i int) app.UI {
 				l := ls[i]
 				t := l.text(lang)
 				loc := Loc{Page: PageLesson, Lesson: l.ID}
-				return app.Li().Body(
-					app.A().Href(a.link(loc)).DataSet("lesson", l.ID).
+				return el("li").Body(
+					el("a").Attr("href", a.link(loc)).DataSet("lesson", l.ID).
 						OnClick(a.onLink(loc)).
-						Body(app.Strong().Text(t.Title)),
+						Body(el("strong").Text(t.Title)),
 					app.Div().Class("bp-muted").Text(t.Summary),
 				)
 			}),
 		),
-		app.P().Body(
-			app.A().Class("bp-button").Href(a.link(Loc{Page: PagePlay})).
+		el("p").Body(
+			el("a").Class("bp-button").Attr("href", a.link(Loc{Page: PagePlay})).
 				OnClick(a.onLink(Loc{Page: PagePlay})).Text(a.t("openPlayground")),
 		),
 	)
@@ -171,15 +171,15 @@ func (a *App) renderLesson() app.UI {
 		key, note = l.note(lang, st.Line)
 	}
 	atEnd := a.trace != nil && a.step == a.last()
-	noteBox := app.Section().ID("bp-note").Class("bp-note").Aria("live", "polite").
+	noteBox := el("section").ID("bp-note").Class("bp-note").Aria("live", "polite").
 		Aria("label", a.t("note")).DataSet("group", key).Body(
 		app.If(note != "", app.Div().Body(Markdown(note)...)).
-			Else(app.P().Class("bp-muted").Text(a.t("noNote"))),
+			Else(el("p").Class("bp-muted").Text(a.t("noNote"))),
 		app.If(atEnd && strings.TrimSpace(t.Outro) != "", app.Div().Class("bp-outro").Body(Markdown(t.Outro)...)),
 	)
 	try := Loc{Page: PagePlay, Lesson: l.ID, Step: a.loc.Step}
 	controls := app.Div().Class("bp-lesson-actions").Body(
-		app.Button().ID("bp-lecture").Aria("pressed", a.lecture).
+		el("button").ID("bp-lecture").Aria("pressed", a.lecture).
 			Aria("label", a.t("lectureMode")).
 			Text(ternary(a.lecture, "■ "+a.t("stopLecture"), "▶ "+a.t("lectureMode"))).
 			OnClick(func(ctx app.Context, e app.Event) {
@@ -190,7 +190,7 @@ func (a *App) renderLesson() app.UI {
 					a.stop()
 				}
 			}),
-		app.If(!a.loc.Embed, app.A().ID("bp-try").Class("bp-button").Href(a.link(try)).
+		app.If(!a.loc.Embed, el("a").ID("bp-try").Class("bp-button").Attr("href", a.link(try)).
 			OnClick(a.onLink(try)).Text(a.t("tryIt"))),
 		a.renderShareButtons(),
 	)
@@ -200,7 +200,7 @@ func (a *App) renderLesson() app.UI {
 		)
 	}
 	return app.Div().Class("bp-lesson").Body(
-		app.H1().ID("bp-title").Text(t.Title),
+		el("h1").ID("bp-title").Text(t.Title),
 		app.If(!a.lecture, app.Div().Class("bp-intro").Body(Markdown(t.Intro)...)),
 		controls,
 		a.renderShare(),
@@ -226,18 +226,18 @@ func (a *App) renderPlay() app.UI {
 	}
 	if !a.loc.Embed {
 		parts = append(parts,
-			app.H1().Text(a.t("playground")),
+			el("h1").Text(a.t("playground")),
 			app.If(a.restoreNote, app.Div().Class("bp-notice").Role("status").Body(
 				app.Text(a.t("prevDraftKept")+" "),
-				app.Button().ID("bp-restore").Text(a.t("restoreDraft")).OnClick(a.onRestore),
+				el("button").ID("bp-restore").Text(a.t("restoreDraft")).OnClick(a.onRestore),
 			)),
-			app.Label().For("bp-editor").Class("bp-label").Text(a.t("scenario")),
-			app.Textarea().ID("bp-editor").Class("bp-editor").
+			el("label").Attr("for", "bp-editor").Class("bp-label").Text(a.t("scenario")),
+			el("textarea").ID("bp-editor").Class("bp-editor").
 				Aria("label", a.t("scenario")).
 				Aria("invalid", len(a.errs) > 0).
 				Aria("describedby", "bp-errors").
 				Spellcheck(false).
-				Rows(14).
+				Attr("rows", 14).
 				Text(a.editor).
 				OnInput(a.onEdit).
 				OnKeyDown(func(ctx app.Context, e app.Event) {
@@ -247,7 +247,7 @@ func (a *App) renderPlay() app.UI {
 					}
 				}),
 			app.Div().Class("bp-edit-actions").Body(
-				app.Button().ID("bp-run").Class("bp-primary").Aria("label", a.t("runHint")).
+				el("button").ID("bp-run").Class("bp-primary").Aria("label", a.t("runHint")).
 					Text("▶ "+a.t("run")).OnClick(a.onRun),
 				a.renderShareButtons(),
 			),
@@ -317,8 +317,8 @@ func (a *App) renderErrors() app.UI {
 	}
 	lines := strings.Split(a.editor, "\n")
 	return app.Div().ID("bp-errors").Class("bp-error").Role("alert").Body(
-		app.Strong().Text(a.t("scenarioErrors")),
-		app.Ul().Body(app.Range(a.errs).Slice(func(i int) app.UI {
+		el("strong").Text(a.t("scenarioErrors")),
+		el("ul").Body(app.Range(a.errs).Slice(func(i int) app.UI {
 			e := a.errs[i]
 			src := ""
 			if e.Line >= 1 && e.Line <= len(lines) {
@@ -329,20 +329,20 @@ func (a *App) renderErrors() app.UI {
 				pos += ", " + a.t("col") + " " + strconv.Itoa(e.Col)
 			}
 			line := e.Line
-			return app.Li().DataSet("line", e.Line).Body(
-				app.If(e.Line > 0, app.Button().Class("bp-linkish").
+			return el("li").DataSet("line", e.Line).Body(
+				app.If(e.Line > 0, el("button").Class("bp-linkish").
 					Aria("label", a.t("goToLine")+" "+strconv.Itoa(e.Line)).
 					Text(pos).
 					OnClick(func(ctx app.Context, ev app.Event) { selectLine(line) })),
 				app.Text(": "+e.Msg),
-				app.If(src != "", app.Pre().Class("bp-errline").Body(
-					app.Code().Text(src),
-					app.If(e.Col > 0, app.Code().Class("bp-caret").Aria("hidden", true).
+				app.If(src != "", el("pre").Class("bp-errline").Body(
+					el("code").Text(src),
+					app.If(e.Col > 0, el("code").Class("bp-caret").Aria("hidden", true).
 						Text("\n"+strings.Repeat(" ", max(0, e.Col-1))+"^")),
 				)),
 			)
 		})),
-		app.P().Class("bp-muted").Text(a.t("draftSafe")),
+		el("p").Class("bp-muted").Text(a.t("draftSafe")),
 	)
 }
 
@@ -393,10 +393,10 @@ func (a *App) renderShareButtons() app.UI {
 	if a.loc.Embed {
 		return nil
 	}
-	return app.Span().Class("bp-share-buttons").Body(
-		app.Button().ID("bp-share").Aria("label", a.t("shareHint")).Text(a.t("share")).
+	return el("span").Class("bp-share-buttons").Body(
+		el("button").ID("bp-share").Aria("label", a.t("shareHint")).Text(a.t("share")).
 			OnClick(func(ctx app.Context, e app.Event) { a.makeShare("link") }),
-		app.Button().ID("bp-embed-code").Aria("label", a.t("embedHint")).Text("</> "+a.t("embed")).
+		el("button").ID("bp-embed-code").Aria("label", a.t("embedHint")).Text("</> "+a.t("embed")).
 			OnClick(func(ctx app.Context, e app.Event) { a.makeShare("embed") }),
 	)
 }
@@ -438,11 +438,11 @@ func (a *App) renderShare() app.UI {
 		label = a.t("embedCode")
 	}
 	return app.Div().Class("bp-sharebox").Body(
-		app.Label().For("bp-share-out").Text(label),
-		app.Input().ID("bp-share-out").ReadOnly(true).Value(a.share).
+		el("label").Attr("for", "bp-share-out").Text(label),
+		elc("input").ID("bp-share-out").Attr("readonly", true).Attr("value", a.share).
 			Aria("label", label).
 			OnFocus(func(ctx app.Context, e app.Event) { ctx.JSSrc().Call("select") }),
-		app.Button().ID("bp-copy").Text(a.t("copy")).Aria("label", a.t("copy")+": "+label).
+		el("button").ID("bp-copy").Text(a.t("copy")).Aria("label", a.t("copy")+": "+label).
 			OnClick(func(ctx app.Context, e app.Event) {
 				if app.IsClient {
 					if c := app.Window().Get("navigator").Get("clipboard"); c.Truthy() {

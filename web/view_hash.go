@@ -116,7 +116,7 @@ func (a *App) hashCalc(h *sim.Hashtab, hm hashMarks) app.UI {
 	}
 	text := fmt.Sprintf("%s  %s\nseed (hashrnd)  %#08x\njhash(%s, key_size, seed) = %#08x\n%#08x & (n_buckets-1 = %d) = %s %d",
 		a.t("keyBytes"), spaced(c.Key), c.Seed, a.t("key"), c.Hash, c.Hash, c.NBuckets-1, a.t("bucket"), c.Bucket)
-	return app.Pre().ID("bp-hashcalc").Class("bp-calc").DataSet("bucket", c.Bucket).DataSet("hash", c.Hash).
+	return el("pre").ID("bp-hashcalc").Class("bp-calc").DataSet("bucket", c.Bucket).DataSet("hash", c.Hash).
 		Aria("label", a.t("hashCalc")).Text(text)
 }
 
@@ -140,7 +140,7 @@ func (a *App) hashFill(m *sim.Map, h *sim.Hashtab) app.UI {
 			label += " · " + a.t("fullE2BIG")
 		}
 	}
-	return app.P().Class("bp-legend").ID("bp-fill-" + m.Name).Text(label)
+	return el("p").Class("bp-legend").ID("bp-fill-" + m.Name).Text(label)
 }
 
 // hashBuckets draws each bucket (or only the listed ones) as a row: the
@@ -227,7 +227,7 @@ func (a *App) hashBuckets(m *sim.Map, name string, h *sim.Hashtab, hm hashMarks,
 	}
 	return app.Div().Body(
 		d.UI("bp-buckets-"+m.Name),
-		app.P().Class("bp-legend").Text(a.t("hashLegend")),
+		el("p").Class("bp-legend").Text(a.t("hashLegend")),
 	)
 }
 
@@ -289,9 +289,9 @@ func (a *App) hashOccupancy(m *sim.Map, name string, h *sim.Hashtab, hm hashMark
 	}
 	sortU32(touched)
 	return app.Div().ID("bp-occupancy-"+m.Name).Class("bp-agg").Body(
-		app.P().Text(fmt.Sprintf("%s: %s (%s)", a.t("chainLengths"), strings.Join(histParts, ", "), a.t("bucketsXlen"))),
+		el("p").Text(fmt.Sprintf("%s: %s (%s)", a.t("chainLengths"), strings.Join(histParts, ", "), a.t("bucketsXlen"))),
 		d.UI(""),
-		app.P().Class("bp-legend").Text(fmt.Sprintf(a.t("stripLegend"), group)),
+		el("p").Class("bp-legend").Text(fmt.Sprintf(a.t("stripLegend"), group)),
 		app.If(len(touched) > 0, a.hashBuckets(m, name, h, hm, touched)),
 	)
 }
@@ -311,12 +311,12 @@ func (a *App) hashChanges(hm hashMarks) app.UI {
 	}
 	var items []app.UI
 	for _, u := range hm.unlinked {
-		items = append(items, app.Li().DataSet("unlinked", u.Key).
+		items = append(items, el("li").DataSet("unlinked", u.Key).
 			Text(fmt.Sprintf("✗ %s %s %s %d (%s)", a.t("key"), spaced(u.Key), a.t("leftBucket"), u.Bucket, u.Why)))
 	}
 	if r := hm.restart; r != nil {
-		items = append(items, app.Li().ID("bp-restart").
+		items = append(items, el("li").ID("bp-restart").
 			Text("↻ "+fmt.Sprintf(a.t("restartNote"), spaced(r.Key))))
 	}
-	return app.Ul().Class("bp-changes").Body(items...)
+	return el("ul").Class("bp-changes").Body(items...)
 }

@@ -66,15 +66,15 @@ func (a *App) iterationView(name string, m *sim.Map) app.UI {
 			}
 			continue // summarised below; repeats are always listed
 		}
-		li := app.Li().DataSet("key", h)
+		li := el("li").DataSet("key", h)
 		if first, dup := seen[h]; dup {
 			li = li.DataSet("repeat", "1").Class("bp-repeat").Body(
-				app.Code().Text(shortBytes(k)),
+				el("code").Text(shortBytes(k)),
 				app.Text(" ↻ "+a.t("repeatOf")+" #"+strconv.Itoa(first+1)),
 			)
 		} else {
 			seen[h] = i
-			li = li.Body(app.Code().Text(shortBytes(k)))
+			li = li.Body(el("code").Text(shortBytes(k)))
 		}
 		items = append(items, li)
 	}
@@ -87,14 +87,14 @@ func (a *App) iterationView(name string, m *sim.Map) app.UI {
 	if st.Errno == sim.ENOENT {
 		status = a.t("walkDone")
 	}
-	return app.Section().ID("bp-iter").Class("bp-iter").DataSet("keys", dataKeys).
+	return el("section").ID("bp-iter").Class("bp-iter").DataSet("keys", dataKeys).
 		Aria("label", a.t("iteration")).Body(
-		app.H4().Text(a.t("iteration")),
-		app.If(cursor != "", app.P().Body(app.Text(a.t("cursor")+": "), app.Code().Text(cursor))),
-		app.If(restarted, app.P().ID("bp-iter-restart").Class("bp-error").Text("↻ "+a.t("restarted"))),
-		app.P().Text(a.t("keysSoFar")+" ("+strconv.Itoa(len(keys))+"):"),
-		app.Ol().Class("bp-iter-keys").Body(items...),
-		app.If(hidden > 0, app.P().Class("bp-muted").Text("+"+strconv.Itoa(hidden)+" "+a.t("moreKeys"))),
-		app.If(status != "", app.P().Class("bp-muted").Text(status)),
+		el("h4").Text(a.t("iteration")),
+		app.If(cursor != "", el("p").Body(app.Text(a.t("cursor")+": "), el("code").Text(cursor))),
+		app.If(restarted, el("p").ID("bp-iter-restart").Class("bp-error").Text("↻ "+a.t("restarted"))),
+		el("p").Text(a.t("keysSoFar")+" ("+strconv.Itoa(len(keys))+"):"),
+		el("ol").Class("bp-iter-keys").Body(items...),
+		app.If(hidden > 0, el("p").Class("bp-muted").Text("+"+strconv.Itoa(hidden)+" "+a.t("moreKeys"))),
+		app.If(status != "", el("p").Class("bp-muted").Text(status)),
 	)
 }

@@ -146,22 +146,22 @@ func lpmView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI {
 		} else {
 			line += " · " + v.Why
 		}
-		steps = append(steps, app.Li().Text(line))
+		steps = append(steps, el("li").Text(line))
 	}
 	for _, w := range walks {
-		steps = append(steps, app.Li().Text(w.String()))
+		steps = append(steps, el("li").Text(w.String()))
 	}
 	ended := ""
 	if len(visits) > 0 {
 		ended = visits[len(visits)-1].Node
 	}
 	return app.Div().ID("bp-lpm-"+m.Name).Class("bp-lpm").DataSet("best", best).DataSet("ended", ended).Body(
-		app.P().Class("bp-legend").Text(fmt.Sprintf(a.t("lpmFacts"), real, im, t.MaxPrefixlen())),
-		app.P().Class("bp-calc").Text(fmt.Sprintf(a.t("lpmKeyLayout"), t.MaxPrefixlen()/8)),
+		el("p").Class("bp-legend").Text(fmt.Sprintf(a.t("lpmFacts"), real, im, t.MaxPrefixlen())),
+		el("p").Class("bp-calc").Text(fmt.Sprintf(a.t("lpmKeyLayout"), t.MaxPrefixlen()/8)),
 		d.UI("bp-lpm-svg-"+m.Name),
-		app.If(len(steps) > 0, app.Ol().ID("bp-lpm-steps").Class("bp-legend").Body(steps...)),
-		app.If(best != "", app.P().ID("bp-lpm-best").Text("★ "+a.t("longestMatch")+": "+best)),
-		app.P().Class("bp-legend").Text(a.t("lpmLegend")),
+		app.If(len(steps) > 0, el("ol").ID("bp-lpm-steps").Class("bp-legend").Body(steps...)),
+		app.If(best != "", el("p").ID("bp-lpm-best").Text("★ "+a.t("longestMatch")+": "+best)),
+		el("p").Class("bp-legend").Text(a.t("lpmLegend")),
 		app.If(focus, a.iterationView(name, m)),
 	)
 }

@@ -50,20 +50,20 @@ func (a *App) lruView(m *sim.Map, name string, v *sim.LRUView, st StepView, focu
 		if l.CPU >= 0 {
 			title += " · CPU " + strconv.Itoa(l.CPU)
 		}
-		blocks = append(blocks, app.H4().Text(title),
+		blocks = append(blocks, el("h4").Text(title),
 			a.lruRow(m, "active", a.t("lruActive"), l.Active, -1, moved),
 			a.lruRow(m, "inactive", a.t("lruInactive"), l.Inactive, l.Cursor, moved),
 			a.lruRow(m, "free", a.t("lruFree"), l.Free, -1, moved),
 		)
 		if l.FreeUnused > 0 {
-			blocks = append(blocks, app.P().Class("bp-legend").Text(fmt.Sprintf(a.t("lruUnused"), l.FreeUnused)))
+			blocks = append(blocks, el("p").Class("bp-legend").Text(fmt.Sprintf(a.t("lruUnused"), l.FreeUnused)))
 		}
 	}
 	for _, loc := range v.Locals {
 		if len(loc.Free) == 0 && len(loc.Pending) == 0 {
 			continue
 		}
-		blocks = append(blocks, app.H4().Text(a.t("lruLocal")+" · CPU "+strconv.Itoa(loc.CPU)),
+		blocks = append(blocks, el("h4").Text(a.t("lruLocal")+" · CPU "+strconv.Itoa(loc.CPU)),
 			a.lruRow(m, "local-free-"+strconv.Itoa(loc.CPU), a.t("lruLocalFree"), loc.Free, -1, moved),
 			a.lruRow(m, "local-pending-"+strconv.Itoa(loc.CPU), a.t("lruPending"), loc.Pending, -1, moved),
 		)
@@ -72,21 +72,21 @@ func (a *App) lruView(m *sim.Map, name string, v *sim.LRUView, st StepView, focu
 	var evItems []app.UI
 	for _, e := range evicted {
 		evKeys = append(evKeys, e.Key)
-		evItems = append(evItems, app.Li().DataSet("key", e.Key).
+		evItems = append(evItems, el("li").DataSet("key", e.Key).
 			Text(fmt.Sprintf("✗ %s %s (node %d): %s", a.t("key"), spaced(e.Key), e.Node, e.Reason)))
 	}
-	return app.Section().ID("bp-lru-"+m.Name).Class("bp-lru").Aria("label", a.t("lruLists")+" "+name).Body(
-		app.P().Class("bp-legend").Text(fmt.Sprintf("target_free %d · nr_scans %d · %s", v.TargetFree, v.NrScans,
+	return el("section").ID("bp-lru-"+m.Name).Class("bp-lru").Aria("label", a.t("lruLists")+" "+name).Body(
+		el("p").Class("bp-legend").Text(fmt.Sprintf("target_free %d · nr_scans %d · %s", v.TargetFree, v.NrScans,
 			ternary(v.Common, a.t("lruCommon"), a.t("lruPerCPU")))),
 		app.Div().Body(blocks...),
 		app.If(len(evicted) > 0, app.Div().ID("bp-evicted").Class("bp-error").DataSet("keys", strings.Join(evKeys, " ")).Body(
-			app.Strong().Text(fmt.Sprintf(a.t("evictedBatch"), len(evicted))),
-			app.Ul().Body(evItems...),
+			el("strong").Text(fmt.Sprintf(a.t("evictedBatch"), len(evicted))),
+			el("ul").Body(evItems...),
 		)),
-		app.If(len(notes) > 0, app.Ul().Class("bp-legend").Body(app.Range(notes).Slice(func(i int) app.UI {
-			return app.Li().Text(notes[i])
+		app.If(len(notes) > 0, el("ul").Class("bp-legend").Body(app.Range(notes).Slice(func(i int) app.UI {
+			return el("li").Text(notes[i])
 		}))),
-		app.P().Class("bp-legend").Text(a.t("lruLegend")),
+		el("p").Class("bp-legend").Text(a.t("lruLegend")),
 	)
 }
 

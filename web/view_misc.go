@@ -27,7 +27,7 @@ func arrayView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI 
 				if !e.InRange {
 					mark = "✗"
 				}
-				idx = append(idx, app.P().Class("bp-calc").DataSet("index", e.Index).Text(mark+" "+e.String()))
+				idx = append(idx, el("p").Class("bp-calc").DataSet("index", e.Index).Text(mark+" "+e.String()))
 			}
 		}
 	}
@@ -88,7 +88,7 @@ func queueView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI 
 		vals = append(vals, hex.EncodeToString(s.Value))
 	}
 	return app.Div().ID("bp-queue-"+m.Name).DataSet("values", strings.Join(vals, " ")).Body(
-		app.P().Class("bp-legend").Text(fmt.Sprintf(a.t("queueFacts"), v.Len, v.Size, v.Head, v.Tail,
+		el("p").Class("bp-legend").Text(fmt.Sprintf(a.t("queueFacts"), v.Len, v.Size, v.Head, v.Tail,
 			ternary(v.Stack, a.t("stackOrder"), a.t("queueOrder")))),
 		d.UI(""),
 	)
@@ -122,10 +122,10 @@ func ringbufView(a *App, m *sim.Map, name string, st StepView, focus bool) app.U
 	d.text(scale(v.Consumer&(v.Size-1)), 14, "C▼", "fill", colAccent, "font-size", "10")
 	d.text(scale(v.Producer&(v.Size-1)), 62, "P▲", "fill", colWarn, "font-size", "10")
 	return app.Div().ID("bp-ringbuf-"+m.Name).Body(
-		app.P().Class("bp-legend").Text(fmt.Sprintf("size %d · consumer %d · producer %d · pending %d · %s %d",
+		el("p").Class("bp-legend").Text(fmt.Sprintf("size %d · consumer %d · producer %d · pending %d · %s %d",
 			v.Size, v.Consumer, v.Producer, v.Pending, a.t("records"), len(v.Records))),
 		d.UI(""),
-		app.P().Class("bp-legend").Text(a.t("ringLegend")),
+		el("p").Class("bp-legend").Text(a.t("ringLegend")),
 	)
 }
 
@@ -143,16 +143,16 @@ func progArrayView(a *App, m *sim.Map, name string, st StepView, focus bool) app
 		if prog == "" {
 			prog = "∅ " + a.t("empty")
 		}
-		rows = append(rows, app.Tr().DataSet("slot", s.Index).DataSet("prog", s.Prog).Body(
-			app.Th().Scope("row").Text(strconv.Itoa(int(s.Index))),
-			app.Td().Text(prog),
+		rows = append(rows, el("tr").DataSet("slot", s.Index).DataSet("prog", s.Prog).Body(
+			el("th").Attr("scope", "row").Text(strconv.Itoa(int(s.Index))),
+			el("td").Text(prog),
 		))
 	}
 	return app.Div().ID("bp-progarray-"+m.Name).Body(
-		app.If(v.Owner != "", app.P().Class("bp-legend").Text(a.t("owner")+": "+v.Owner)),
-		app.Table().Class("bp-table").Body(
-			app.Caption().Text(a.t("slots")),
-			app.TBody().Body(rows...),
+		app.If(v.Owner != "", el("p").Class("bp-legend").Text(a.t("owner")+": "+v.Owner)),
+		el("table").Class("bp-table").Body(
+			el("caption").Text(a.t("slots")),
+			el("tbody").Body(rows...),
 		),
 	)
 }
@@ -170,16 +170,16 @@ func mapInMapView(a *App, m *sim.Map, name string, st StepView, focus bool) app.
 	}
 	rows := make([]app.UI, 0, len(v.Slots))
 	for _, s := range v.Slots {
-		rows = append(rows, app.Tr().DataSet("key", hex.EncodeToString(s.Key)).Body(
-			app.Td().Body(app.Code().Text(shortBytes(s.Key))),
-			app.Td().Text(fmt.Sprintf("%s (id %d)", s.InnerName, s.InnerID)),
+		rows = append(rows, el("tr").DataSet("key", hex.EncodeToString(s.Key)).Body(
+			el("td").Body(el("code").Text(shortBytes(s.Key))),
+			el("td").Text(fmt.Sprintf("%s (id %d)", s.InnerName, s.InnerID)),
 		))
 	}
 	return app.Div().Body(
-		app.P().Class("bp-legend").Text(a.t("template")+": "+v.Template),
-		app.Table().Class("bp-table").Body(
-			app.THead().Body(app.Tr().Body(app.Th().Scope("col").Text(a.t("key")), app.Th().Scope("col").Text(a.t("innerMap")))),
-			app.TBody().Body(rows...),
+		el("p").Class("bp-legend").Text(a.t("template")+": "+v.Template),
+		el("table").Class("bp-table").Body(
+			el("thead").Body(el("tr").Body(el("th").Attr("scope", "col").Text(a.t("key")), el("th").Attr("scope", "col").Text(a.t("innerMap")))),
+			el("tbody").Body(rows...),
 		),
 	)
 }

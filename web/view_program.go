@@ -39,64 +39,64 @@ func (a *App) programView(mv MachineView, insn, n int) app.UI {
 	var errorBox app.UI
 	if e := mv.Err; e != nil {
 		errorBox = app.Div().ID("bp-runtime-error").Class("bp-error").Role("alert").Body(
-			app.Strong().Text("✗ "+a.t("runtimeError")+" (pc "+strconv.Itoa(e.PC)+")"),
-			app.Pre().Body(app.Code().Text(e.Verifier)),
-			app.P().Text(e.Explain),
+			el("strong").Text("✗ "+a.t("runtimeError")+" (pc "+strconv.Itoa(e.PC)+")"),
+			el("pre").Body(el("code").Text(e.Verifier)),
+			el("p").Text(e.Explain),
 		)
 	}
-	return app.Section().ID("bp-program").Class("bp-program").Aria("label", a.t("program")).
+	return el("section").ID("bp-program").Class("bp-program").Aria("label", a.t("program")).
 		DataSet("pc", mv.PC).Body(
-		app.H2().Text(a.t("program")+" "+mv.Program),
+		el("h2").Text(a.t("program")+" "+mv.Program),
 		app.Div().Class("bp-player").Role("toolbar").Aria("label", a.t("insnStepping")).Body(
-			app.Button().ID("bp-insn-back").Class("bp-ctl").Aria("label", a.t("prevInsn")).Disabled(insn <= 1).
+			el("button").ID("bp-insn-back").Class("bp-ctl").Aria("label", a.t("prevInsn")).Attr("disabled", insn <= 1).
 				Text("◀").OnClick(func(ctx app.Context, e app.Event) { setInsn(insn - 1) }),
-			app.Input().ID("bp-insn-slider").Type("range").Min(1).Max(n).Value(insn).
+			elc("input").ID("bp-insn-slider").Attr("type", "range").Attr("min", 1).Attr("max", n).Attr("value", insn).
 				Aria("label", a.t("insnTimeline")).
 				OnInput(func(ctx app.Context, e app.Event) {
 					if v, err := strconv.Atoi(ctx.JSSrc().Get("value").String()); err == nil {
 						setInsn(v)
 					}
 				}),
-			app.Button().ID("bp-insn-fwd").Class("bp-ctl").Aria("label", a.t("nextInsn")).Disabled(insn >= n).
+			el("button").ID("bp-insn-fwd").Class("bp-ctl").Aria("label", a.t("nextInsn")).Attr("disabled", insn >= n).
 				Text("▶").OnClick(func(ctx app.Context, e app.Event) { setInsn(insn + 1) }),
-			app.Span().Class("bp-stepno").Text(a.t("insn")+" "+strconv.Itoa(insn)+" / "+strconv.Itoa(n)),
+			el("span").Class("bp-stepno").Text(a.t("insn")+" "+strconv.Itoa(insn)+" / "+strconv.Itoa(n)),
 		),
 		errorBox,
 		app.Div().Class("bp-prog-cols").Body(
-			app.Ol().ID("bp-insns").Class("bp-listing").Attr("start", 0).Body(
+			el("ol").ID("bp-insns").Class("bp-listing").Attr("start", 0).Body(
 				app.Range(mv.Insns).Slice(func(i int) app.UI {
-					li := app.Li().DataSet("pc", i)
+					li := el("li").DataSet("pc", i)
 					if i == mv.PC {
 						return li.Class("bp-cur").Aria("current", "step").Body(
-							app.Span().Class("bp-marker").Aria("hidden", true).Text("▶ "),
-							app.Span().Class("bp-sr").Text(a.t("currentInsn")+": "),
-							app.Code().Text(mv.Insns[i]))
+							el("span").Class("bp-marker").Aria("hidden", true).Text("▶ "),
+							el("span").Class("bp-sr").Text(a.t("currentInsn")+": "),
+							el("code").Text(mv.Insns[i]))
 					}
-					return li.Body(app.Span().Class("bp-marker").Aria("hidden", true).Text("  "), app.Code().Text(mv.Insns[i]))
+					return li.Body(el("span").Class("bp-marker").Aria("hidden", true).Text("  "), el("code").Text(mv.Insns[i]))
 				}),
 			),
-			app.Table().ID("bp-regs").Class("bp-table").Body(
-				app.Caption().Text(a.t("registers")),
-				app.TBody().Body(app.Range(regs).Slice(func(i int) app.UI {
-					return app.Tr().DataSet("reg", i).Body(
-						app.Th().Scope("row").Text("r"+strconv.Itoa(i)),
-						app.Td().Body(app.Code().Text("0x"+strconv.FormatUint(mv.Regs[i], 16))),
-						app.Td().Class("bp-label-cell").Text(mv.RegLabel[i]),
+			el("table").ID("bp-regs").Class("bp-table").Body(
+				el("caption").Text(a.t("registers")),
+				el("tbody").Body(app.Range(regs).Slice(func(i int) app.UI {
+					return el("tr").DataSet("reg", i).Body(
+						el("th").Attr("scope", "row").Text("r"+strconv.Itoa(i)),
+						el("td").Body(el("code").Text("0x"+strconv.FormatUint(mv.Regs[i], 16))),
+						el("td").Class("bp-label-cell").Text(mv.RegLabel[i]),
 					)
 				})),
 			),
 		),
-		app.Table().ID("bp-stack").Class("bp-table").Body(
-			app.Caption().Text(a.t("stack")),
-			app.TBody().Body(app.Range(rows).Slice(func(i int) app.UI {
-				return app.Tr().Body(
-					app.Th().Scope("row").Text("r10"+strconv.Itoa(rows[i].off)),
-					app.Td().Body(app.Code().Text(hex.EncodeToString(rows[i].bytes))),
+		el("table").ID("bp-stack").Class("bp-table").Body(
+			el("caption").Text(a.t("stack")),
+			el("tbody").Body(app.Range(rows).Slice(func(i int) app.UI {
+				return el("tr").Body(
+					el("th").Attr("scope", "row").Text("r10"+strconv.Itoa(rows[i].off)),
+					el("td").Body(el("code").Text(hex.EncodeToString(rows[i].bytes))),
 				)
 			})),
 		),
-		app.If(len(mv.Console) > 0, app.Pre().ID("bp-console").Class("bp-console").Aria("label", a.t("console")).
-			Body(app.Code().Text(joinLines(mv.Console)))),
+		app.If(len(mv.Console) > 0, el("pre").ID("bp-console").Class("bp-console").Aria("label", a.t("console")).
+			Body(el("code").Text(joinLines(mv.Console)))),
 	)
 }
 

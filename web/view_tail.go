@@ -23,23 +23,23 @@ func (a *App) tailCallChain(st StepView) app.UI {
 		return nil
 	}
 	entry := calls[0].Prog
-	items := []app.UI{app.Li().DataSet("prog", entry).Body(app.Code().Text(entry), app.Text(" ("+a.t("entryProg")+")"))}
+	items := []app.UI{el("li").DataSet("prog", entry).Body(el("code").Text(entry), app.Text(" ("+a.t("entryProg")+")"))}
 	for _, c := range calls {
 		if c.Taken {
-			items = append(items, app.Li().DataSet("taken", "1").DataSet("target", c.Target).DataSet("count", c.Count).Body(
+			items = append(items, el("li").DataSet("taken", "1").DataSet("target", c.Target).DataSet("count", c.Count).Body(
 				app.Text(fmt.Sprintf("→ %s[%d] → ", c.Map, c.Index)),
-				app.Code().Text(c.Target),
+				el("code").Text(c.Target),
 				app.Text(fmt.Sprintf(" · tail_call_cnt %d / %d", c.Count, vm.MaxTailCalls)),
 			))
 		} else {
-			items = append(items, app.Li().DataSet("taken", "0").DataSet("count", c.Count).Class("bp-fail").Body(
+			items = append(items, el("li").DataSet("taken", "0").DataSet("count", c.Count).Class("bp-fail").Body(
 				app.Text(fmt.Sprintf("✗ %s[%d] %s: %s · tail_call_cnt %d", c.Map, c.Index, a.t("fallsThrough"), c.Reason, c.Count)),
 			))
 		}
 	}
-	return app.Section().ID("bp-tailcalls").Class("bp-tailcalls").Aria("label", a.t("tailCalls")).
+	return el("section").ID("bp-tailcalls").Class("bp-tailcalls").Aria("label", a.t("tailCalls")).
 		DataSet("calls", strconv.Itoa(len(calls))).Body(
-		app.H2().Text(a.t("tailCalls")+" (MAX_TAIL_CALL_CNT "+strconv.Itoa(vm.MaxTailCalls)+")"),
-		app.Ol().Class("bp-chain").Body(items...),
+		el("h2").Text(a.t("tailCalls")+" (MAX_TAIL_CALL_CNT "+strconv.Itoa(vm.MaxTailCalls)+")"),
+		el("ol").Class("bp-chain").Body(items...),
 	)
 }

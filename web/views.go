@@ -26,14 +26,14 @@ func (a *App) renderMaps(w *sim.World, maps []NamedMap, st StepView) app.UI {
 		return nil
 	}
 	if len(maps) == 0 {
-		return app.Section().Class("bp-maps").Body(
-			app.H2().Text(a.t("maps")),
-			app.P().Class("bp-muted").Text(a.t("noMaps")),
+		return el("section").Class("bp-maps").Body(
+			el("h2").Text(a.t("maps")),
+			el("p").Class("bp-muted").Text(a.t("noMaps")),
 		)
 	}
 	focus := st.Map
-	return app.Section().ID("bp-maps").Class("bp-maps").Aria("label", a.t("maps")).Body(
-		app.H2().Text(a.t("maps")),
+	return el("section").ID("bp-maps").Class("bp-maps").Aria("label", a.t("maps")).Body(
+		el("h2").Text(a.t("maps")),
 		app.Range(maps).Slice(func(i int) app.UI {
 			return a.renderMap(maps[i].Map, maps[i].Name, st, maps[i].Name == focus)
 		}),
@@ -73,14 +73,14 @@ func (a *App) renderMap(m *sim.Map, name string, st StepView, focus bool) app.UI
 	if m.Frozen() {
 		facts = append(facts, a.t("frozen"))
 	}
-	return app.Article().Class(cls).DataSet("map", name).DataSet("type", m.Type.String()).
+	return el("article").Class(cls).DataSet("map", name).DataSet("type", m.Type.String()).
 		Aria("label", a.t("map")+" "+name).Body(
-		app.H3().Body(
-			app.If(focus, app.Span().Class("bp-marker").Aria("hidden", true).Text("▶ ")),
-			app.Code().Text(name),
-			app.If(focus, app.Span().Class("bp-sr").Text(" ("+a.t("usedByStep")+")")),
+		el("h3").Body(
+			app.If(focus, el("span").Class("bp-marker").Aria("hidden", true).Text("▶ ")),
+			el("code").Text(name),
+			app.If(focus, el("span").Class("bp-sr").Text(" ("+a.t("usedByStep")+")")),
 		),
-		app.P().Class("bp-facts").Text(strings.Join(facts, " · ")),
+		el("p").Class("bp-facts").Text(strings.Join(facts, " · ")),
 		view,
 	)
 }
@@ -98,7 +98,7 @@ func isHashFamily(t sim.MapType) bool {
 // maps show the first entries and a count.
 func (a *App) genericMap(m *sim.Map, name string, st StepView, focus bool) app.UI {
 	if m.KeySize == 0 || m.Type == sim.MapProgArray || m.Type == sim.MapArrayOfMaps || m.Type == sim.MapHashOfMaps {
-		return app.P().Class("bp-muted").Text(a.t("noTableView"))
+		return el("p").Class("bp-muted").Text(a.t("noTableView"))
 	}
 	c := m.World().Clone()
 	cm, ok := c.MapByID(m.ID)
@@ -118,28 +118,28 @@ func (a *App) genericMap(m *sim.Map, name string, st StepView, focus bool) app.U
 		key = next
 	}
 	more := m.Len() - len(rows)
-	return app.Table().Class("bp-table").Body(
-		app.Caption().Class("bp-sr").Text(a.t("entriesOf")+" "+name),
-		app.THead().Body(app.Tr().Body(
-			app.Th().Scope("col").Text(a.t("key")),
-			app.Th().Scope("col").Text(a.t("value")),
+	return el("table").Class("bp-table").Body(
+		el("caption").Class("bp-sr").Text(a.t("entriesOf")+" "+name),
+		el("thead").Body(el("tr").Body(
+			el("th").Attr("scope", "col").Text(a.t("key")),
+			el("th").Attr("scope", "col").Text(a.t("value")),
 		)),
-		app.TBody().Body(app.Range(rows).Slice(func(i int) app.UI {
+		el("tbody").Body(app.Range(rows).Slice(func(i int) app.UI {
 			cur := focus && stepTouches(st, rows[i].k)
-			tr := app.Tr().DataSet("key", hex.EncodeToString(rows[i].k))
+			tr := el("tr").DataSet("key", hex.EncodeToString(rows[i].k))
 			if cur {
 				tr = tr.Class("bp-cur")
 			}
 			return tr.Body(
-				app.Td().Body(
-					app.If(cur, app.Span().Class("bp-marker").Aria("label", a.t("currentKey")).Text("▶ ")),
-					app.Code().Text(formatBytes(rows[i].k)),
+				el("td").Body(
+					app.If(cur, el("span").Class("bp-marker").Aria("label", a.t("currentKey")).Text("▶ ")),
+					el("code").Text(formatBytes(rows[i].k)),
 				),
-				app.Td().Body(app.Code().Text(formatBytes(rows[i].v))),
+				el("td").Body(el("code").Text(formatBytes(rows[i].v))),
 			)
 		})),
-		app.If(more > 0, app.TFoot().Body(app.Tr().Body(
-			app.Td().ColSpan(2).Text("+"+strconv.Itoa(more)+" "+a.t("moreEntries")),
+		app.If(more > 0, el("tfoot").Body(el("tr").Body(
+			el("td").Attr("colspan", 2).Text("+"+strconv.Itoa(more)+" "+a.t("moreEntries")),
 		))),
 	)
 }
