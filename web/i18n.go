@@ -22,6 +22,7 @@ func T(lang, key string) string {
 }
 
 var en = map[string]string{
+	"drawFailed":        "This state could not be drawn (please report it with a share link)",
 	"moreKeys":          "more keys (not listed)",
 	"entryProg":         "entry program",
 	"fallsThrough":      "falls through",
@@ -161,6 +162,7 @@ var en = map[string]string{
 }
 
 var zhCN = map[string]string{
+	"drawFailed":        "无法绘制此状态（请附上分享链接报告此问题）",
 	"moreKeys":          "个键未列出",
 	"entryProg":         "入口程序",
 	"fallsThrough":      "未跳转（继续执行）",

@@ -1,14 +1,25 @@
 package web
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 )
 
-// Render draws the page for the current Loc.
-func (a *App) Render() app.UI {
+// Render draws the page for the current Loc. A failure while drawing (a
+// bug in a view) shows an error naming it instead of taking the page down;
+// the URL and the draft are untouched, so nothing is lost.
+func (a *App) Render() (ui app.UI) {
+	defer func() {
+		if r := recover(); r != nil {
+			ui = el("div").Class("bp-app").Body(
+				app.Div().ID("bp-ready").Hidden(true).DataSet("step", a.loc.Step).DataSet("failed", true),
+				el("p").Class("bp-error").Role("alert").Text(fmt.Sprintf("%s: %v", T(a.loc.Lang, "drawFailed"), r)),
+			)
+		}
+	}()
 	if !a.ready {
 		// Server-side prerender and the first client frame: a static shell.
 		// Browser tests wait for #bp-ready, which only the client renders.
@@ -270,7 +281,9 @@ func (a *App) onEdit(ctx app.Context, e app.Event) {
 		a.loc.Lesson, a.loc.Shared, a.lessonID = "", "", ""
 		a.replaceURL()
 	}
-	ctx.PreventUpdate()
+	// No ctx.PreventUpdate here: in go-app v9.8 it leaves the component
+	// marked "no update" until a non-event dispatch, which swallowed the
+	// Run button's update after typing.
 }
 
 func (a *App) onRun(ctx app.Context, e app.Event) {

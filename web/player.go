@@ -106,8 +106,8 @@ func (a *App) renderSource(st StepView) app.UI {
 	// Show a window around the current line for long scenarios.
 	from, to := 0, len(lines)
 	if len(lines) > 40 {
-		from = max(0, st.Line-20)
-		to = min(len(lines), from+40)
+		from = min(max(0, st.Line-20), len(lines)-40)
+		to = from + 40
 	}
 	return el("section").Class("bp-source").Aria("label", a.t("scenario")).Body(
 		el("h2").Text(a.t("scenario")),

@@ -43,10 +43,19 @@ func requireBrowser(t testing.TB) {
 }
 
 var (
-	siteOnce sync.Once
-	siteDir  string
-	siteErr  error
+	siteOnce  sync.Once
+	siteDir   string
+	siteErr   error
+	siteBuilt bool // siteDir is a temporary build to remove at the end
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if siteBuilt && siteDir != "" {
+		os.RemoveAll(siteDir)
+	}
+	os.Exit(code)
+}
 
 // siteDirectory returns the static site to test: $BPFPLAY_SITE (written by
 // make site), or one built here into a temporary directory.
@@ -61,6 +70,7 @@ func siteDirectory(t testing.TB) string {
 			return
 		}
 		siteDir, siteErr = buildSite(repoRoot(t), "./wasm", "")
+		siteBuilt = siteErr == nil
 	})
 	if siteErr != nil {
 		if os.Getenv("BPFPLAY_REQUIRE_BROWSER") == "1" {

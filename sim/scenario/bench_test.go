@@ -10,20 +10,25 @@ package scenario_test
 //	go test -run '^$' -bench . -count 5 ./sim/scenario/
 //	PATH="$PATH:$(go env GOROOT)/lib/wasm" GOOS=js GOARCH=wasm go test -run '^$' -bench . -count 5 ./sim/scenario/
 //
-// Rows of each benchmark:
+// Rows of each benchmark (each paired with vm.Run of the same program, no
+// recording, alternating run by run; see pairedRuns):
 //
-//	scenario        scenario.Run of the whole script (parse excluded): a new
-//	                World, map create, prog load, the run step with events
-//	vm              vm.Run of the same program on a prepared World, no sink
-//	scenario-short  a run short enough that every instruction event is kept
-//	vm-short        the same short program through vm.Run
-//	machineat       Trace.MachineAt(step, n): the instruction-level replay
-//	                (Machine.Step n times on a clone) behind step-into
+//	long       scenario.Run of the whole script (parse excluded): a new
+//	           World, map create, prog load, the recorded run step
+//	short      the same with a run short enough that its events are all kept
+//	budget     (ALU) a run of 4.8 M instructions, near vm.DefaultBudget (5 M)
+//	long-maxevents-2000  long with Options.MaxEvents = 2000 instead of the
+//	           default: NOT the playground's setting, a what-if for the
+//	           recording budget
+//	machineat  Trace.MachineAt(step, all): the instruction-level replay
+//	           (Machine.Step per instruction on a clone) behind step-into
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/bpfplay/bpfplay/sim/bpfasm"
@@ -124,86 +129,98 @@ func (bp benchProg) insnsOf(b *testing.B, iters int) int {
 	return r.Insns
 }
 
-func reportInsns(b *testing.B, insnsPerOp int) {
-	b.ReportMetric(float64(insnsPerOp)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Minsn/s")
-}
-
-func benchScenario(b *testing.B, bp benchProg, iters int) {
-	s := bp.script(b, iters)
-	insns := bp.insnsOf(b, iters)
-	last := len(s.Stmts) - 1
-	var t *scenario.Trace
+// pairedRuns alternates one run of each side, timing both, and reports the
+// median rate of each in instructions per second and their ratio
+// (vm/recorded: how many times slower the recorded side is). Both sides see
+// the same load, which on a shared machine makes the ratio trustworthy
+// where two separate rows are not. The benchmark's ns/op is the sum of both.
+func pairedRuns(b *testing.B, name string, insns int, recorded, direct func()) {
+	var tr, td []float64
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		t = scenario.Run(s, scenario.Options{})
+		t0 := time.Now()
+		recorded()
+		t1 := time.Now()
+		direct()
+		t2 := time.Now()
+		tr = append(tr, float64(insns)/t1.Sub(t0).Seconds()/1e6)
+		td = append(td, float64(insns)/t2.Sub(t1).Seconds()/1e6)
 	}
 	b.StopTimer()
+	slices.Sort(tr)
+	slices.Sort(td)
+	mr, md := tr[len(tr)/2], td[len(td)/2]
+	b.ReportMetric(mr, name+"-Minsn/s")
+	b.ReportMetric(md, "vm-Minsn/s")
+	b.ReportMetric(md/mr, "vm/"+name)
+	b.ReportMetric(float64(insns), "insns/run")
+}
+
+// benchScenario pairs scenario.Run of the whole script (parse excluded; a
+// new World, map create, prog load and the recorded run step) with vm.Run
+// of the same program on a prepared World without a sink.
+func benchScenario(b *testing.B, bp benchProg, iters int, opt scenario.Options) {
+	s := bp.script(b, iters)
+	insns := bp.insnsOf(b, iters)
+	w, p := bp.direct(b, iters)
+	last := len(s.Stmts) - 1
+	var t *scenario.Trace
+	pairedRuns(b, "scenario", insns, func() {
+		t = scenario.Run(s, opt)
+	}, func() {
+		if r := vm.Run(w, p, vm.Options{}); r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	})
 	st := t.Steps[last]
 	if st.Err != nil || st.Ret == nil {
 		b.Fatalf("run step: %v %v", st.Err, st.Errno)
 	}
-	reportInsns(b, insns)
 	b.ReportMetric(float64(len(st.Events)), "events/run")
-	b.ReportMetric(float64(insns), "insns/run")
 }
 
-func benchDirect(b *testing.B, bp benchProg, iters int) {
-	w, p := bp.direct(b, iters)
-	insns := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		r := vm.Run(w, p, vm.Options{})
-		if r.Err != nil {
-			b.Fatal(r.Err)
-		}
-		insns = r.Insns
-	}
-	b.StopTimer()
-	reportInsns(b, insns)
-	b.ReportMetric(float64(insns), "insns/run")
-}
-
-// benchMachineAt replays half of the run statement instruction by
-// instruction, as stepping into it does.
+// benchMachineAt pairs Trace.MachineAt(step, all) -- the instruction-level
+// replay behind stepping into a run: Machine.Step once per instruction on a
+// clone of the World before the step, no sink -- with vm.Run.
 func benchMachineAt(b *testing.B, bp benchProg, iters int) {
 	s := bp.script(b, iters)
-	n := bp.insnsOf(b, iters) / 2
+	insns := bp.insnsOf(b, iters)
+	w, p := bp.direct(b, iters)
 	t := scenario.Run(s, scenario.Options{})
 	last := len(s.Stmts) - 1
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if m, _ := t.MachineAt(last, n); m == nil {
-			b.Fatal("MachineAt: nil")
+	pairedRuns(b, "machineat", insns, func() {
+		if m, _ := t.MachineAt(last, insns); m == nil || !m.Done() {
+			b.Fatal("MachineAt did not finish the run")
 		}
-	}
-	b.StopTimer()
-	reportInsns(b, n)
+	}, func() {
+		if r := vm.Run(w, p, vm.Options{}); r.Err != nil {
+			b.Fatal(r.Err)
+		}
+	})
 }
 
 const (
 	longALU     = 100000 // 600,004 instructions
-	longLookup  = 20000  // 260,004 instructions
+	longLookup  = 20000  // 240,004 instructions
 	shortALU    = 3000   // 18,004 instructions: every event is kept
-	shortLookup = 1000   // 13,004 instructions
+	budgetALU   = 800000 // 4,800,004 instructions, just under vm.DefaultBudget
+	shortLookup = 1000   // 12,004 instructions: every event is kept
 )
 
 func BenchmarkScenarioALULoop(b *testing.B) {
 	bp := benchProg{body: benchALU}
-	b.Run("scenario", func(b *testing.B) { benchScenario(b, bp, longALU) })
-	b.Run("vm", func(b *testing.B) { benchDirect(b, bp, longALU) })
-	b.Run("scenario-short", func(b *testing.B) { benchScenario(b, bp, shortALU) })
-	b.Run("vm-short", func(b *testing.B) { benchDirect(b, bp, shortALU) })
+	b.Run("long", func(b *testing.B) { benchScenario(b, bp, longALU, scenario.Options{}) })
+	b.Run("short", func(b *testing.B) { benchScenario(b, bp, shortALU, scenario.Options{}) })
+	b.Run("budget", func(b *testing.B) { benchScenario(b, bp, budgetALU, scenario.Options{}) })
+	b.Run("long-maxevents-2000", func(b *testing.B) { benchScenario(b, bp, longALU, scenario.Options{MaxEvents: 2000}) })
 	b.Run("machineat", func(b *testing.B) { benchMachineAt(b, bp, longALU) })
 }
 
 func BenchmarkScenarioMapLookupLoop(b *testing.B) {
 	bp := benchProg{maps: benchArr, body: benchLookup}
-	b.Run("scenario", func(b *testing.B) { benchScenario(b, bp, longLookup) })
-	b.Run("vm", func(b *testing.B) { benchDirect(b, bp, longLookup) })
-	b.Run("scenario-short", func(b *testing.B) { benchScenario(b, bp, shortLookup) })
-	b.Run("vm-short", func(b *testing.B) { benchDirect(b, bp, shortLookup) })
+	b.Run("long", func(b *testing.B) { benchScenario(b, bp, longLookup, scenario.Options{}) })
+	b.Run("short", func(b *testing.B) { benchScenario(b, bp, shortLookup, scenario.Options{}) })
+	b.Run("long-maxevents-2000", func(b *testing.B) { benchScenario(b, bp, longLookup, scenario.Options{MaxEvents: 2000}) })
 	b.Run("machineat", func(b *testing.B) { benchMachineAt(b, bp, longLookup) })
 }
