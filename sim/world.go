@@ -26,7 +26,8 @@ type World struct {
 	progs      map[uint32]Program
 	pins       map[string]object // simulated bpffs: path -> object
 
-	sink EventSink
+	sink         EventSink
+	noInsnEvents bool // see SetInstructionEvents
 }
 
 // Config fixes what a World cannot change once maps exist.
@@ -132,6 +133,16 @@ func (w *World) Emit(e Event) {
 // Emitting reports whether anyone listens; hot paths skip building events
 // when nobody does.
 func (w *World) Emitting() bool { return w.sink != nil }
+
+// SetInstructionEvents chooses whether the interpreter reports every
+// instruction (the instruction, each register and memory write) or only
+// what a step needs (helper calls, tail calls, exits, errors). A recorded
+// trace keeps the latter and rebuilds instruction detail by replay, which
+// keeps recording cheap. On by default.
+func (w *World) SetInstructionEvents(on bool) { w.noInsnEvents = !on }
+
+// InstructionEvents reports whether per-instruction events are wanted.
+func (w *World) InstructionEvents() bool { return w.sink != nil && !w.noInsnEvents }
 
 // MapByFD returns the map an fd refers to: EBADF when the fd is not open,
 // EINVAL when it is open but is not a map (as bpf(2) does).

@@ -153,7 +153,7 @@ func (a *App) renderResult(st StepView) app.UI {
 		app.If(st.Display != "", el("p").ID("bp-display").Body(app.Text(a.t("returned")+" "), el("code").Text(st.Display))),
 		el("dl").Body(
 			app.If(st.Key != nil, el("dt").Text(a.t("key")), el("dd").ID("bp-res-key").Body(el("code").Text(formatBytes(st.Key)))),
-			app.If(st.Keys != nil, el("dt").Text(a.t("keys")), el("dd").ID("bp-res-keys").Body(el("code").Text(formatKeys(st.Keys)))),
+			app.If(st.Keys != nil && st.Display == "", el("dt").Text(a.t("keys")), el("dd").ID("bp-res-keys").Body(el("code").Text(formatKeys(st.Keys)))),
 			app.If(st.Value != nil, el("dt").Text(a.t("value")), el("dd").ID("bp-res-value").Body(el("code").Text(formatBytes(st.Value)))),
 			app.If(st.HasRet, el("dt").Text("R0"), el("dd").ID("bp-res-ret").Body(el("code").Text(strconv.FormatUint(st.Ret, 10)))),
 		),

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -97,4 +98,13 @@ func (a *App) iterationView(name string, m *sim.Map) app.UI {
 		app.If(hidden > 0, el("p").Class("bp-muted").Text("+"+strconv.Itoa(hidden)+" "+a.t("moreKeys"))),
 		app.If(status != "", el("p").Class("bp-muted").Text(status)),
 	)
+}
+
+// keyLabel shows an LPM key as its prefix (prefixlen in host order, data in
+// network order, as the trie reads it) and other keys as numbers or hex.
+func keyLabel(m *sim.Map, k []byte) string {
+	if m.Type == sim.MapLPMTrie && len(k) > 4 {
+		return sim.LPMPrefix(k[4:], binary.LittleEndian.Uint32(k[:4]))
+	}
+	return shortBytes(k)
 }

@@ -92,9 +92,8 @@ func runScript(name, src string, jsonOut, trace bool, opt scenario.Options) int 
 		}
 		return 2
 	}
-	if !trace {
-		opt.NoEvents = true
-	}
+	// --trace shows everything, down to each instruction of a run.
+	opt.NoEvents, opt.InstructionEvents = !trace, trace
 	t := scenario.Run(s, opt)
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()

@@ -49,15 +49,22 @@ func TestBenchSizeAndColdStart(t *testing.T) {
 		t.Fatalf("no lessons: %v", err)
 	}
 	srvO, srvB := serveSite(t, ours, ""), serveSite(t, base, "")
-	co := coldStart(t, srvO.URL+"/?lesson="+ls[0].ID, "#bp-player")
-	cb := coldStart(t, srvB.URL+"/", "#ready")
+	// Alternate the two apps run by run, so that changing load on the
+	// machine (other builds, fuzzers) weighs on both alike.
+	var runsO, runsB []time.Duration
+	for i := 0; i < 5; i++ {
+		runsO = append(runsO, coldStart(t, srvO.URL+"/?lesson="+ls[0].ID, "#bp-player"))
+		runsB = append(runsB, coldStart(t, srvB.URL+"/", "#ready"))
+	}
+	co, cb := median(runsO), median(runsB)
+	t.Logf("cold starts: bpfplay %v, minimal %v", runsO, runsB)
 
 	var out strings.Builder
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "", "raw", "gzip -9", "brotli -q11", "cold start")
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "minimal", mib(sb[0]), mib(sb[1]), mib(sb[2]), cb)
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "bpfplay", mib(so[0]), mib(so[1]), mib(so[2]), co)
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "ratio", ratio(so[0], sb[0]), ratio(so[1], sb[1]), ratio(so[2], sb[2]), ratio(int64(co), int64(cb)))
-	fmt.Fprintf(&out, "\nlargest packages in bpfplay's app.wasm (compiled archives):\n%s", topPackages(t, root))
+	fmt.Fprintf(&out, "\nlargest packages in bpfplay's app.wasm (linked code per package, growth over the minimal app):\n%s", topPackages(t, root))
 	t.Log("\n" + out.String())
 	os.MkdirAll(filepath.Join(root, "build"), 0o755)
 	os.WriteFile(filepath.Join(root, "build", "bench.txt"), []byte(out.String()), 0o644)
@@ -89,8 +96,7 @@ func sizes(t *testing.T, path string) [3]int64 {
 	return [3]int64{int64(len(raw)), int64(gz.Len()), br}
 }
 
-// coldStart is the median of 5 navigations, each in a fresh browser
-// profile: the time from navigation start until sel first exists in the
+// coldStart is one navigation in a fresh browser profile: the time from navigation start until sel first exists in the
 // DOM (client-rendered), measured inside the page with performance.now()
 // by a MutationObserver installed before any page script runs, so the
 // test driver's polling does not count.
@@ -100,8 +106,7 @@ func coldStart(t *testing.T, url, sel string) time.Duration {
   const check = () => { if (!window.__bpReadyAt && document.querySelector(sel)) window.__bpReadyAt = performance.now(); };
   new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true});
 })();`, sel)
-	var ds []time.Duration
-	for i := 0; i < 5; i++ {
+	{
 		b := newBrowser(t)
 		b.run("install watcher", chromedp.ActionFunc(func(ctx context.Context) error {
 			_, err := page.AddScriptToEvaluateOnNewDocument(watch).Do(ctx)
@@ -115,10 +120,14 @@ func coldStart(t *testing.T, url, sel string) time.Duration {
 		if err != nil {
 			t.Fatalf("cold start of %s: %v", url, err)
 		}
-		ds = append(ds, time.Duration(ms*float64(time.Millisecond)))
+		return time.Duration(ms * float64(time.Millisecond)).Round(time.Millisecond)
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[2].Round(time.Millisecond)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20)) }
@@ -130,50 +139,158 @@ func ratio(a, b int64) string {
 	return fmt.Sprintf("%.2fx", float64(a)/float64(b))
 }
 
-// topPackages lists what bpfplay links beyond the minimal go-app app, with
-// each extra package's size in the build cache's archive (a rough measure;
-// go tool nm does not read wasm).
+// topPackages says what dominates the size: it builds both apps without
+// -s -w, reads each wasm's code section and name section, and lists the
+// packages whose linked code grew most over the minimal app.
 func topPackages(t *testing.T, root string) string {
-	list := func(pkg string) map[string]string {
-		cmd := exec.Command("go", "list", "-deps", "-export", "-f", "{{.ImportPath}} {{.Export}}", pkg)
+	build := func(pkg string) (map[string]int, int, error) {
+		out := filepath.Join(t.TempDir(), "app.wasm")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-		out, err := cmd.Output()
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			return nil, 0, fmt.Errorf("%v: %s", err, msg)
+		}
+		b, err := os.ReadFile(out)
 		if err != nil {
-			return nil
+			return nil, 0, err
 		}
-		m := map[string]string{}
-		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			if f := strings.Fields(line); len(f) == 2 {
-				m[f[0]] = f[1]
-			}
-		}
-		return m
+		return wasmCodeByPackage(b)
 	}
-	ours, base := list("./wasm"), list("./internal/minimalapp/cmd")
+	ours, dataO, err := build("./wasm")
+	if err != nil {
+		return fmt.Sprintf("  (%v)\n", err)
+	}
+	base, dataB, err := build("./internal/minimalapp/cmd")
+	if err != nil {
+		return fmt.Sprintf("  (%v)\n", err)
+	}
 	type kv struct {
 		k string
-		v int64
+		v int
 	}
-	var extra []kv
-	var total int64
-	for p, f := range ours {
-		if _, ok := base[p]; ok {
-			continue
-		}
-		if fi, err := os.Stat(f); err == nil {
-			extra = append(extra, kv{p, fi.Size()})
-			total += fi.Size()
+	var grew []kv
+	totO, totB := 0, 0
+	for k, v := range ours {
+		totO += v
+		if d := v - base[k]; d > 0 {
+			grew = append(grew, kv{k, d})
 		}
 	}
-	sort.Slice(extra, func(i, j int) bool { return extra[i].v > extra[j].v })
+	for _, v := range base {
+		totB += v
+	}
+	sort.Slice(grew, func(i, j int) bool { return grew[i].v > grew[j].v })
 	var b strings.Builder
-	fmt.Fprintf(&b, "  %d packages beyond the minimal app, %.0f KiB of export data in total; largest:\n", len(extra), float64(total)/1024)
-	for i, e := range extra {
+	fmt.Fprintf(&b, "  code %.0f KiB vs %.0f KiB; data segments %.0f KiB vs %.0f KiB (bpfplay vs minimal)\n",
+		float64(totO)/1024, float64(totB)/1024, float64(dataO)/1024, float64(dataB)/1024)
+	for i, e := range grew {
 		if i == 15 {
 			break
 		}
-		fmt.Fprintf(&b, "  %8.0f KiB  %s\n", float64(e.v)/1024, e.k)
+		fmt.Fprintf(&b, "  %+8.0f KiB  %s\n", float64(e.v)/1024, e.k)
 	}
 	return b.String()
+}
+
+// wasmCodeByPackage sums function body sizes by package, using the name
+// section, and returns the size of the data section too.
+func wasmCodeByPackage(b []byte) (map[string]int, int, error) {
+	if len(b) < 8 || string(b[:4]) != "\x00asm" {
+		return nil, 0, fmt.Errorf("not a wasm file")
+	}
+	uleb := func(p int) (int, int) {
+		r, s := 0, 0
+		for p < len(b) {
+			x := b[p]
+			p++
+			r |= int(x&0x7f) << s
+			s += 7
+			if x < 0x80 {
+				break
+			}
+		}
+		return r, p
+	}
+	imports, data := 0, 0
+	var bodies []int
+	names := map[int]string{}
+	for pos := 8; pos < len(b); {
+		id := b[pos]
+		size, p := uleb(pos + 1)
+		end := p + size
+		switch id {
+		case 2: // imports: count the function imports
+			n, q := uleb(p)
+			for i := 0; i < n; i++ {
+				l, q2 := uleb(q)
+				q = q2 + l
+				l, q2 = uleb(q)
+				q = q2 + l
+				kind := b[q]
+				q++
+				switch kind {
+				case 0:
+					_, q = uleb(q)
+					imports++
+				case 1:
+					q++
+					fl := b[q]
+					_, q = uleb(q + 1)
+					if fl&1 != 0 {
+						_, q = uleb(q)
+					}
+				case 2:
+					fl := b[q]
+					_, q = uleb(q + 1)
+					if fl&1 != 0 {
+						_, q = uleb(q)
+					}
+				case 3:
+					q += 2
+				}
+			}
+		case 10: // code
+			n, q := uleb(p)
+			for i := 0; i < n; i++ {
+				l, q2 := uleb(q)
+				bodies = append(bodies, l)
+				q = q2 + l
+			}
+		case 11:
+			data = size
+		case 0:
+			l, q := uleb(p)
+			if string(b[q:q+l]) == "name" {
+				for q += l; q < end; {
+					sub := b[q]
+					ss, q2 := uleb(q + 1)
+					if sub == 1 {
+						n, r := uleb(q2)
+						for i := 0; i < n; i++ {
+							idx, r2 := uleb(r)
+							nl, r3 := uleb(r2)
+							names[idx] = string(b[r3 : r3+nl])
+							r = r3 + nl
+						}
+					}
+					q = q2 + ss
+				}
+			}
+		}
+		pos = end
+	}
+	out := map[string]int{}
+	for i, sz := range bodies {
+		name := names[i+imports]
+		// Names look like "github.com_owner_repo_pkg.Func" or "fmt.Sprintf".
+		parts := strings.SplitN(name, ".", 3)
+		pkg := parts[0]
+		if pkg == "github" && len(parts) > 1 {
+			pkg = "github." + parts[1]
+		}
+		pkg = strings.TrimPrefix(strings.TrimPrefix(pkg, "type:"), "go:itab")
+		out[pkg] += sz
+	}
+	return out, data, nil
 }

@@ -181,6 +181,7 @@ func (ex *executor) exec(s *Stmt, step *Step) {
 		limit = DefaultMaxEvents
 	}
 	if !ex.replay && !ex.opt.NoEvents {
+		w.SetInstructionEvents(ex.opt.InstructionEvents)
 		w.SetSink(func(e sim.Event) {
 			if len(step.Events) < limit {
 				step.Events = append(step.Events, e)

@@ -27,6 +27,12 @@ type Options struct {
 	MaxEvents int
 	// NoEvents collects no events at all (faster; Hash changes).
 	NoEvents bool
+	// InstructionEvents keeps the interpreter's per-instruction events
+	// (instruction, register and memory writes) in each run step. Off, a
+	// run step keeps helper calls, tail calls, exits and errors, and the
+	// instruction detail comes from MachineAt's replay; that is what keeps
+	// recording cheap.
+	InstructionEvents bool
 	// CheckpointEvery is how often Run keeps a copy of the World for
 	// WorldAt. 0 adapts the spacing to the World's size: at least
 	// DefaultCheckpointEvery steps, more when the maps are large, so that

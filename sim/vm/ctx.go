@@ -225,7 +225,7 @@ func (m *Machine) ctxStore(in *insn, v uint64, pc int) bool {
 		return m.ctxFail(pc, off, size)
 	}
 	storeN(m.ctxBuf[off:off+size], v)
-	if m.emit {
+	if m.emitInsn {
 		m.w.Emit(MemEvent{Prog: m.prog.name, PC: pc, Region: "ctx", Off: off, Data: fmt.Sprintf("%x", m.ctxBuf[off:off+size])})
 	}
 	return true

@@ -115,7 +115,7 @@ func (m *Machine) helper(in *insn, pc int) bool {
 	if id == helperTracePrintk {
 		// trace_printk's data arguments are optional.
 	}
-	if m.emit {
+	if m.w.Emitting() {
 		args := make([]uint64, info.nargs)
 		copy(args, m.regs[1:1+info.nargs])
 		m.w.Emit(HelperCallEvent{Prog: m.prog.name, PC: pc, ID: id, Name: "bpf_" + info.name, Args: args})
@@ -134,7 +134,7 @@ func (m *Machine) helper(in *insn, pc int) bool {
 		m.prov[r] = 0
 	}
 	m.regs[0], m.prov[0] = r0, p
-	if m.emit {
+	if m.w.Emitting() {
 		m.w.Emit(HelperRetEvent{Prog: m.prog.name, PC: pc, ID: id, Name: "bpf_" + info.name, R0: int64(r0), Note: note})
 	}
 	return true
@@ -318,7 +318,7 @@ func (m *Machine) callHelper(id int32, info helperInfo, pc int) (uint64, uint32,
 		}
 		n := copy(buf[:size-1], comm)
 		_ = n
-		if m.emit {
+		if m.emitInsn {
 			m.emitMem(pc, 1, 0, buf)
 		}
 		return 0, provScalar, "", true
@@ -374,7 +374,7 @@ func (m *Machine) callHelper(id int32, info helperInfo, pc int) (uint64, uint32,
 			if e == sim.OK {
 				copy(val, out)
 			}
-			if m.emit {
+			if m.emitInsn {
 				m.emitMem(pc, 2, 0, val)
 			}
 			return neg(e), provScalar, e.String(), true
@@ -547,7 +547,7 @@ func (m *Machine) tracePrintk(pc int) (uint64, uint32, string, bool) {
 	}
 	line := out.String()
 	m.console = append(m.console, strings.TrimSuffix(line, "\n"))
-	if m.emit {
+	if m.w.Emitting() {
 		m.w.Emit(PrintkEvent{Prog: m.prog.name, PC: pc, Text: strings.TrimSuffix(line, "\n")})
 	}
 	return uint64(len(line)), provScalar, "", true
@@ -591,7 +591,7 @@ func (m *Machine) tailCall(pc int) (uint64, uint32, string, bool) {
 	ev := TailCallEvent{Prog: m.prog.name, PC: pc, Map: mp.Name, Index: index}
 	fallThrough := func(reason string) (uint64, uint32, string, bool) {
 		ev.Reason, ev.Count = reason, m.tailCalls
-		if m.emit {
+		if m.w.Emitting() {
 			m.w.Emit(ev)
 		}
 		// R0 is unknown after a failed tail call; the simulator leaves 0.
@@ -623,7 +623,7 @@ func (m *Machine) tailCall(pc int) (uint64, uint32, string, bool) {
 		m.tailCalls++
 	}
 	ev.Taken, ev.Target, ev.Count = true, target.name, m.tailCalls
-	if m.emit {
+	if m.w.Emitting() {
 		m.w.Emit(ev)
 	}
 	// Same frame and stack; only ctx (R1) and the frame pointer survive.
@@ -850,7 +850,7 @@ func (m *Machine) callbackDone(cb *callback, total uint64, callPC int) bool {
 	}
 	m.regs[0], m.prov[0] = total, provScalar
 	m.pc = callPC + 1
-	if m.emit {
+	if m.w.Emitting() {
 		name := "bpf_loop"
 		if cb.helper == helperForEachMapElem {
 			name = "bpf_for_each_map_elem"

@@ -172,7 +172,7 @@ type Machine struct {
 	runsLeft  int
 	tailCalls int
 	console   []string
-	emit      bool
+	emitInsn  bool // per-instruction events (instruction, registers, memory)
 
 	ctxKind  int
 	ctxBuf   []byte
@@ -190,7 +190,7 @@ type Machine struct {
 
 // NewMachine prepares an invocation of p. Nothing runs until Step.
 func NewMachine(w *sim.World, p *Program, opt Options) *Machine {
-	m := &Machine{w: w, entry: p, opt: opt, emit: w.Emitting()}
+	m := &Machine{w: w, entry: p, opt: opt, emitInsn: w.InstructionEvents()}
 	m.budget = opt.Budget
 	if m.budget <= 0 {
 		m.budget = DefaultBudget
@@ -207,7 +207,7 @@ func NewMachine(w *sim.World, p *Program, opt Options) *Machine {
 	if err := m.setupContext(); err != nil {
 		m.err = err
 		m.done = true
-		if m.emit {
+		if m.w.Emitting() {
 			w.Emit(ErrorEvent{Prog: p.name, PC: 0, Verifier: err.Verifier, Explain: err.Explain})
 		}
 		return m
@@ -300,7 +300,7 @@ func (m *Machine) resetMapRegions() {
 func (m *Machine) fail(pc int, verifier, explain string) bool {
 	if m.err == nil {
 		m.err = &RuntimeError{PC: pc, Verifier: verifier, Explain: explain}
-		if m.emit {
+		if m.w.Emitting() {
 			m.w.Emit(ErrorEvent{Prog: m.prog.name, PC: pc, Verifier: verifier, Explain: explain})
 		}
 	}
@@ -377,7 +377,7 @@ func (m *Machine) exec(limit int) {
 	regs := &m.regs
 	prov := &m.prov
 	pc := m.pc
-	emit := m.emit
+	emit := m.emitInsn
 	var snap [11]uint64
 	var snapP [11]uint32
 	for n := 0; n < limit; n++ {
@@ -393,8 +393,8 @@ func (m *Machine) exec(limit int) {
 			snap, snapP = *regs, *prov
 			// A listener that has kept all the events it wants detaches;
 			// the rest of the run then goes at full speed.
-			if !m.w.Emitting() {
-				emit, m.emit = false, false
+			if !m.w.InstructionEvents() {
+				emit, m.emitInsn = false, false
 			}
 		}
 		next := pc + 1
@@ -1740,7 +1740,7 @@ func (m *Machine) store(in *insn, pc int) bool {
 		m.spill[rg.frame][o>>3] = vp
 		m.anySpill = true
 	}
-	if m.emit {
+	if m.emitInsn {
 		m.emitMem(pc, d, in.off, b)
 	}
 	return true
@@ -1811,7 +1811,7 @@ func (m *Machine) atomic(in *insn, pc int) bool {
 		o := int64(m.regs[d]-rg.base) + int64(in.off)
 		m.spill[rg.frame][o>>3] = 0
 	}
-	if m.emit {
+	if m.emitInsn {
 		m.emitMem(pc, d, in.off, b)
 	}
 	return true
@@ -1838,7 +1838,7 @@ func (m *Machine) ldAbs(in *insn, pc int) (ok, exited bool) {
 		m.prov[r] = 0
 	}
 	if off < 0 || off+int64(in.size) > int64(len(data)) {
-		if m.emit {
+		if m.w.Emitting() {
 			m.w.Emit(ExitEvent{Prog: m.prog.name, PC: pc, R0: 0, Reason: fmt.Sprintf("LD_ABS/LD_IND at offset %d (%d bytes) is outside the %d-byte packet: the program ends with 0", off, in.size, len(data))})
 		}
 		m.regs[0], m.prov[0] = 0, provScalar
@@ -1883,7 +1883,7 @@ func (m *Machine) callLocal(tgt, pc int, cb *callback) bool {
 		m.prov[r] = 0
 	}
 	m.pc = tgt
-	if m.emit {
+	if m.w.Emitting() {
 		m.w.Emit(CallEvent{Prog: m.prog.name, PC: pc, Target: tgt, Depth: m.fi, Callback: cb != nil})
 	}
 	_ = caller
@@ -1915,7 +1915,7 @@ func (m *Machine) exit(pc int) bool {
 			m.prov[r] = 0
 		}
 		m.pc = f.retPC
-		if m.emit {
+		if m.w.Emitting() {
 			m.w.Emit(ReturnEvent{Prog: m.prog.name, PC: pc, R0: r0, Depth: m.fi + 1})
 		}
 		if f.cb != nil {
@@ -1944,7 +1944,7 @@ func (m *Machine) finishRun(pc int) {
 	m.r0 = m.regs[0]
 	m.runs++
 	m.runsLeft--
-	if m.emit {
+	if m.w.Emitting() {
 		m.w.Emit(ExitEvent{Prog: m.prog.name, PC: pc, R0: m.r0, Run: m.runs})
 	}
 	if m.runsLeft > 0 {
