@@ -229,7 +229,12 @@ type Hashtab struct {
 	next   []int32
 	hash   []uint32
 	linked []bool // in a bucket now
-	slabs  [][]byte
+	// small holds each element's key as an integer (smallKey) when
+	// key_size is 4 or 8; it is nil for other key sizes (and until the
+	// first element exists). findSmall compares it instead of the key
+	// bytes in the slab, which is faster and touches less memory.
+	small []uint64
+	slabs [][]byte
 	// slabShift: log2 of elements per slab
 	slabShift uint
 
@@ -256,11 +261,31 @@ func (h *Hashtab) mintElem() int32 {
 	h.next = append(h.next, -1)
 	h.hash = append(h.hash, 0)
 	h.linked = append(h.linked, false)
+	if h.ks == 4 || h.ks == 8 {
+		h.small = append(h.small, 0)
+	}
 	s := int(e) >> h.slabShift
 	if s >= len(h.slabs) {
 		h.slabs = append(h.slabs, make([]byte, h.eb<<h.slabShift))
 	}
 	return e
+}
+
+// setKey stores element e's key and hash.
+func (h *Hashtab) setKey(e int32, key []byte, hv uint32) {
+	copy(h.keyOf(e), key)
+	h.hash[e] = hv
+	if h.small != nil {
+		h.small[e] = smallKey(key)
+	}
+}
+
+// smallKey is a 4- or 8-byte key as a little-endian integer.
+func smallKey(key []byte) uint64 {
+	if len(key) == 8 {
+		return binary.LittleEndian.Uint64(key)
+	}
+	return uint64(binary.LittleEndian.Uint32(key))
 }
 
 func (h *Hashtab) allocElem() int32 {
@@ -366,7 +391,11 @@ func htabJhash(key []byte, seed uint32) uint32 {
 
 // find walks bucket b for key, comparing the stored hash first and then
 // the key bytes, as lookup_elem_raw does. With trace it emits each compare.
+// Without trace, 4- and 8-byte keys take findSmall.
 func (h *Hashtab) find(key []byte, hv, b uint32, trace bool) int32 {
+	if !trace && h.small != nil && len(key) == h.ks {
+		return h.findSmall(smallKey(key), b)
+	}
 	if !trace {
 		// The hot path: locals instead of repeated field loads, and the
 		// key compared in place in its slab.
@@ -393,6 +422,25 @@ func (h *Hashtab) find(key []byte, hv, b uint32, trace bool) int32 {
 			return i
 		}
 		pos++
+	}
+	return -1
+}
+
+// findSmall is find without trace for 4- and 8-byte keys, k being the key
+// as smallKey gives it. It walks the same chain in the same order and
+// returns the same element, but compares only h.small[i]: a stored hash is
+// always the jhash of its stored key with the map's (fixed) seed, so equal
+// keys have equal hashes and the hash compare cannot change the result.
+func (h *Hashtab) findSmall(k uint64, b uint32) int32 {
+	ch := h.dir[b>>htabChunkShift]
+	if ch == nil {
+		return -1
+	}
+	next, small := h.next, h.small
+	for i := ch[b&htabChunkMask]; i >= 0; i = next[i] {
+		if small[i] == k {
+			return i
+		}
 	}
 	return -1
 }
@@ -488,6 +536,23 @@ func (h *Hashtab) keyOK(op string, key []byte) bool {
 func (h *Hashtab) count() int { return h.n }
 
 func (h *Hashtab) lookup(key []byte, src Source) ([]byte, Errno) {
+	// The common case, kept short: a program lookup in a plain HASH map
+	// (no per-CPU copies, no LRU ref bit) with a 4- or 8-byte key while
+	// nobody listens, so there are no events and a miss is a silent
+	// ENOENT. It returns exactly what lookupSlow returns.
+	if src == Prog && h.small != nil && h.lru == nil && !h.percpu && len(key) == h.ks && !h.m.world.Emitting() {
+		hv := htabJhash(key, h.m.Seed)
+		e := h.findSmall(smallKey(key), hv&h.bmask)
+		if e < 0 {
+			return nil, ENOENT
+		}
+		off := int(e&(1<<h.slabShift-1))*h.eb + h.ks
+		return h.slabs[e>>h.slabShift][off : off+h.vs : off+h.vs], OK
+	}
+	return h.lookupSlow(key, src)
+}
+
+func (h *Hashtab) lookupSlow(key []byte, src Source) ([]byte, Errno) {
 	if !h.keyOK("lookup", key) {
 		return nil, EINVAL
 	}
@@ -572,8 +637,7 @@ func (h *Hashtab) update(key, value []byte, flags uint64, src Source) Errno {
 		return htabFailf(m, "update", E2BIG, "the map is full: %d of max_entries %d", h.n, h.max)
 	}
 	n := h.allocElem()
-	copy(h.keyOf(n), key)
-	h.hash[n] = hv
+	h.setKey(n, key, hv)
 	h.writeValue(n, value, src, true)
 	// The new element goes to the head of the bucket before the old one is
 	// unlinked, so a replaced key moves to the head.
@@ -641,8 +705,7 @@ func (h *Hashtab) lruUpdate(key, value []byte, flags uint64, src Source) Errno {
 		}
 		return OK
 	}
-	copy(h.keyOf(node), key)
-	h.hash[node] = hv
+	h.setKey(node, key, hv)
 	h.writeValue(node, value, src, true)
 	h.linkHead(b, node)
 	if old >= 0 {
@@ -784,6 +847,9 @@ func (h *Hashtab) clone(m *Map) mapOps {
 	c.next = append([]int32(nil), h.next...)
 	c.hash = append([]uint32(nil), h.hash...)
 	c.linked = append([]bool(nil), h.linked...)
+	if h.small != nil {
+		c.small = append([]uint64(nil), h.small...)
+	}
 	c.free = append([]int32(nil), h.free...)
 	c.slabs = make([][]byte, len(h.slabs))
 	for i, s := range h.slabs {

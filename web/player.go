@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"strconv"
 	"strings"
 
@@ -101,6 +102,8 @@ func (a *App) renderStage() app.UI {
 
 // renderSource lists the scenario with the current statement marked by an
 // arrow and the words "current line" for screen readers (not by colour only).
+// The listing is built as escaped HTML text and mounted as one node: far
+// cheaper for go-app than one component tree per line on every step.
 func (a *App) renderSource(st StepView) app.UI {
 	lines := strings.Split(strings.TrimRight(a.src, "\n"), "\n")
 	// Show a window around the current line for long scenarios.
@@ -109,23 +112,21 @@ func (a *App) renderSource(st StepView) app.UI {
 		from = min(max(0, st.Line-20), len(lines)-40)
 		to = from + 40
 	}
+	var b strings.Builder
+	b.WriteString(`<ol id="bp-source" class="bp-listing" start="` + strconv.Itoa(from+1) + `">`)
+	for n := from + 1; n <= to; n++ {
+		code := html.EscapeString(lines[n-1])
+		if n == st.Line {
+			b.WriteString(`<li data-line="` + strconv.Itoa(n) + `" class="bp-cur" aria-current="step"><span class="bp-marker" aria-hidden="true">▶ </span><span class="bp-sr">` +
+				html.EscapeString(a.t("currentLine")) + `: </span><code>` + code + `</code></li>`)
+			continue
+		}
+		b.WriteString(`<li data-line="` + strconv.Itoa(n) + `"><span class="bp-marker" aria-hidden="true">  </span><code>` + code + `</code></li>`)
+	}
+	b.WriteString(`</ol>`)
 	return el("section").Class("bp-source").Aria("label", a.t("scenario")).Body(
 		el("h2").Text(a.t("scenario")),
-		el("ol").ID("bp-source").Class("bp-listing").Attr("start", from+1).Body(
-			app.Range(lines[from:to]).Slice(func(i int) app.UI {
-				n := from + i + 1
-				cur := n == st.Line
-				li := el("li").DataSet("line", n)
-				if cur {
-					return li.Class("bp-cur").Aria("current", "step").Body(
-						el("span").Class("bp-marker").Aria("hidden", true).Text("▶ "),
-						el("span").Class("bp-sr").Text(a.t("currentLine")+": "),
-						el("code").Text(lines[n-1]),
-					)
-				}
-				return li.Body(el("span").Class("bp-marker").Aria("hidden", true).Text("  "), el("code").Text(lines[n-1]))
-			}),
-		),
+		app.Raw(b.String()),
 	)
 }
 
@@ -161,7 +162,8 @@ func (a *App) renderResult(st StepView) app.UI {
 }
 
 // renderEvents lists every event of the step: the kernel's own story of
-// what happened, one line each, with its kind as a text badge.
+// what happened, one line each, with its kind as a text badge. Built as
+// escaped HTML and mounted as one node (a step can have thousands).
 func (a *App) renderEvents(st StepView) app.UI {
 	evs := st.Events
 	more := 0
@@ -169,17 +171,16 @@ func (a *App) renderEvents(st StepView) app.UI {
 		more = len(evs) - 200
 		evs = evs[:200]
 	}
+	var b strings.Builder
+	b.WriteString(`<ol id="bp-events" class="bp-event-list">`)
+	for _, e := range evs {
+		k := html.EscapeString(e.Kind())
+		b.WriteString(`<li data-kind="` + k + `"><span class="bp-kind">` + k + `</span> ` + html.EscapeString(e.String()) + `</li>`)
+	}
+	b.WriteString(`</ol>`)
 	return el("section").Class("bp-events").Aria("label", a.t("events")).Body(
 		el("h2").Text(a.t("events")+" ("+strconv.Itoa(len(st.Events))+")"),
-		el("ol").ID("bp-events").Class("bp-event-list").Body(
-			app.Range(evs).Slice(func(i int) app.UI {
-				e := evs[i]
-				return el("li").DataSet("kind", e.Kind()).Body(
-					el("span").Class("bp-kind").Text(e.Kind()),
-					app.Text(" "+e.String()),
-				)
-			}),
-		),
+		app.Raw(b.String()),
 		app.If(more > 0, el("p").Class("bp-muted").Text("+"+strconv.Itoa(more)+" "+a.t("moreEvents"))),
 	)
 }
