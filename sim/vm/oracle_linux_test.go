@@ -274,7 +274,7 @@ func (o *oracleEnv) loadKernel(typ ebpf.ProgramType, insns asm.Instructions, map
 
 func TestOracleRandomPrograms(t *testing.T) {
 	kernel.Require(t)
-	nprogs := 1200
+	nprogs := 2000
 	if testing.Short() {
 		nprogs = 150
 	}
