@@ -96,53 +96,126 @@ func (l *Lesson) MarkerLine(key string) int {
 	return 0
 }
 
+// Lessons are parsed on demand: the index (ids in curriculum order) comes
+// from the directory names alone, and a lesson's scenario and text are
+// parsed the first time it is asked for. The browser opens one lesson, so
+// it parses one lesson, not the whole curriculum.
 var (
-	loadOnce sync.Once
-	all      []*Lesson
-	byID     map[string]*Lesson
+	indexOnce sync.Once
+	index     []entry // every lesson directory in curriculum order
+	indexErr  error
+
+	mu     sync.Mutex
+	parsed = map[string]*Lesson{} // by directory, once parsed
+
+	loadOnce sync.Once // the full Load
 	loadErr  error
 )
+
+// entry is a lesson directory and the id it gives.
+type entry struct{ dir, id string }
+
+// lessonIndex lists the lesson directories in name order (no parsing).
+func lessonIndex() ([]entry, error) {
+	indexOnce.Do(func() {
+		dirs, err := lessonDirs(content)
+		if err != nil {
+			indexErr = err
+			return
+		}
+		for _, d := range dirs {
+			index = append(index, entry{dir: d, id: lessonID(d)})
+		}
+	})
+	return index, indexErr
+}
+
+// IDs returns every lesson id in curriculum order without parsing any
+// lesson (the directory names give them).
+func IDs() []string {
+	idx, _ := lessonIndex()
+	out := make([]string, len(idx))
+	for i, e := range idx {
+		out[i] = e.id
+	}
+	return out
+}
 
 // All returns every lesson in curriculum order. The embedded content is
 // checked by the tests, so a load error here is a build defect: All panics
 // on it rather than hide lessons.
 func All() []*Lesson {
-	mustLoad()
-	out, _ := Load()
+	out, err := Load()
+	if err != nil {
+		panic("lessons: " + err.Error())
+	}
 	return out
 }
 
-// Get returns the lesson with the given id.
+// Get returns the lesson with the given id, parsing only that lesson (once).
+// Like All, it panics when the lesson's embedded content is broken.
 func Get(id string) (*Lesson, bool) {
-	mustLoad()
-	l, ok := byID[id]
+	l, ok, err := Find(id)
+	if err != nil {
+		panic("lessons: " + err.Error())
+	}
 	return l, ok
 }
 
-// Load parses the embedded content and reports the first problem found. It
-// is what All and Get use; tests call it to get the error as a value.
-func Load() ([]*Lesson, error) {
-	loadOnce.Do(func() {
-		all, loadErr = loadFS(content)
-		byID = make(map[string]*Lesson, len(all))
-		for _, l := range all {
-			byID[l.ID] = l
+// Find is Get with the parse error as a value: it parses only the lesson
+// id (once) and reports ok false when there is no such lesson.
+func Find(id string) (l *Lesson, ok bool, err error) {
+	idx, err := lessonIndex()
+	if err != nil {
+		return nil, false, err
+	}
+	for _, e := range idx {
+		if e.id == id {
+			l, err := parseDir(e.dir)
+			if err != nil {
+				return nil, false, fmt.Errorf("%s: %w", e.dir, err)
+			}
+			return l, true, nil
 		}
-	})
+	}
+	return nil, false, nil
+}
+
+// parseDir parses the lesson in content/dir, or returns the cached one.
+func parseDir(dir string) (*Lesson, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if l, ok := parsed[dir]; ok {
+		return l, nil
+	}
+	l, err := loadLesson(content, dir)
+	if err != nil {
+		return nil, err
+	}
+	parsed[dir] = l
+	return l, nil
+}
+
+// Load parses every lesson of the embedded content (those already parsed
+// are reused) and reports the first problem found, duplicate ids included.
+// Tests call it to get the error as a value.
+func Load() ([]*Lesson, error) {
+	loadOnce.Do(func() { loadErr = loadAll() })
 	if loadErr != nil {
 		return nil, loadErr
 	}
-	return append([]*Lesson(nil), all...), nil
-}
-
-func mustLoad() {
-	if _, err := Load(); err != nil {
-		panic("lessons: " + err.Error())
+	idx, _ := lessonIndex()
+	out := make([]*Lesson, len(idx))
+	mu.Lock()
+	for i, e := range idx {
+		out[i] = parsed[e.dir]
 	}
+	mu.Unlock()
+	return out, nil
 }
 
-// loadFS reads every lesson directory under content/ in name order.
-func loadFS(fsys fs.FS) ([]*Lesson, error) {
+// lessonDirs lists the lesson directories under content/ in name order.
+func lessonDirs(fsys fs.FS) ([]string, error) {
 	entries, err := fs.ReadDir(fsys, "content")
 	if err != nil {
 		return nil, err
@@ -154,20 +227,27 @@ func loadFS(fsys fs.FS) ([]*Lesson, error) {
 		}
 	}
 	sort.Strings(dirs)
-	var out []*Lesson
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		l, err := loadLesson(fsys, d)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", d, err)
-		}
-		if seen[l.ID] {
-			return nil, fmt.Errorf("%s: duplicate lesson id %q", d, l.ID)
-		}
-		seen[l.ID] = true
-		out = append(out, l)
+	return dirs, nil
+}
+
+// loadAll parses every embedded lesson through the cache and checks that
+// the ids are unique.
+func loadAll() error {
+	idx, err := lessonIndex()
+	if err != nil {
+		return err
 	}
-	return out, nil
+	seen := map[string]bool{}
+	for _, e := range idx {
+		if _, err := parseDir(e.dir); err != nil {
+			return fmt.Errorf("%s: %w", e.dir, err)
+		}
+		if seen[e.id] {
+			return fmt.Errorf("%s: duplicate lesson id %q", e.dir, e.id)
+		}
+		seen[e.id] = true
+	}
+	return nil
 }
 
 // lessonID strips the "NN-" ordering prefix from a directory name.

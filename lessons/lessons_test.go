@@ -453,3 +453,26 @@ func dirOf(id string) string {
 	}
 	return id
 }
+
+// The index comes from directory names alone and agrees with the full
+// load; Find parses one lesson and hands out the same *Lesson as Get and
+// Load; an unknown id is not an error.
+func TestLazyIndexAndFind(t *testing.T) {
+	ids := IDs()
+	all := mustAll(t)
+	if len(ids) != len(all) {
+		t.Fatalf("IDs has %d lessons, Load %d", len(ids), len(all))
+	}
+	for i, l := range all {
+		if ids[i] != l.ID {
+			t.Errorf("IDs()[%d] = %q, Load has %q", i, ids[i], l.ID)
+		}
+		got, ok, err := Find(l.ID)
+		if err != nil || !ok || got != l {
+			t.Errorf("Find(%q) = %p, %v, %v; want the loaded lesson %p", l.ID, got, ok, err, l)
+		}
+	}
+	if l, ok, err := Find("no-such-lesson"); l != nil || ok || err != nil {
+		t.Errorf("Find of an unknown id = %v, %v, %v", l, ok, err)
+	}
+}

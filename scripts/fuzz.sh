@@ -1,7 +1,7 @@
 #!/bin/sh
 # fuzz.sh DURATION: run every Fuzz target of the module for DURATION each.
 set -e
-t=${1:-10s}
+t=${1:-20000x}
 for pkg in $(go list ./...); do
 	dir=$(go list -f '{{.Dir}}' "$pkg")
 	for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do

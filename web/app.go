@@ -138,9 +138,11 @@ func (a *App) openLesson(ctx app.Context, id string) {
 		a.loadErr = err.Error()
 		return
 	}
+	Mark("bp-lesson-parsed")
 	a.title = l.title(a.loc.Lang)
 	a.src = l.Script
 	a.run(l.ID, l.Script)
+	Mark("bp-lesson-ran")
 }
 
 func (a *App) openPlayground(ctx app.Context) {

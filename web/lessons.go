@@ -22,11 +22,13 @@ func allLessons() ([]lesson, error) {
 	return out, nil
 }
 
+// getLesson parses only the lesson asked for (lessons caches it), so
+// opening a lesson does not pay for the whole curriculum.
 func getLesson(id string) (lesson, error) {
-	if _, err := lessons.Load(); err != nil {
-		return lesson{}, fmt.Errorf("the lessons could not be loaded: %v", err)
+	l, ok, err := lessons.Find(id)
+	if err != nil {
+		return lesson{}, fmt.Errorf("the lesson could not be loaded: %v", err)
 	}
-	l, ok := lessons.Get(id)
 	if !ok {
 		return lesson{}, fmt.Errorf("there is no lesson %q", truncate(id, 40))
 	}

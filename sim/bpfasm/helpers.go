@@ -2,19 +2,24 @@ package bpfasm
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/cilium/ebpf/asm"
 )
 
 // Helper names as the kernel spells them ("bpf_map_lookup_elem"), derived
-// from cilium/ebpf's BuiltinFunc names ("FnMapLookupElem").
+// from cilium/ebpf's BuiltinFunc names ("FnMapLookupElem"). The tables are
+// built on first use, not at start-up: the browser app starts faster when
+// the page it opens assembles no program.
 var (
-	helperByName = map[string]int32{}
-	helperName   = map[int32]string{}
+	helperOnce   sync.Once
+	helperByName map[string]int32
+	helperName   map[int32]string
 )
 
-func init() {
+func helperTables() {
+	helperByName, helperName = map[string]int32{}, map[int32]string{}
 	for id := int32(1); id < 512; id++ {
 		s := asm.BuiltinFunc(id).String()
 		if !strings.HasPrefix(s, "Fn") {
@@ -45,7 +50,10 @@ func snake(s string) string {
 
 // HelperName returns the kernel name of helper id ("bpf_map_lookup_elem"),
 // or "" when unknown.
-func HelperName(id int32) string { return helperName[id] }
+func HelperName(id int32) string {
+	helperOnce.Do(helperTables)
+	return helperName[id]
+}
 
 // HelperID returns the id of the helper named name (with or without the
 // "bpf_" prefix).
@@ -53,6 +61,7 @@ func HelperID(name string) (int32, bool) {
 	if !strings.HasPrefix(name, "bpf_") {
 		name = "bpf_" + name
 	}
+	helperOnce.Do(helperTables)
 	id, ok := helperByName[name]
 	return id, ok
 }
