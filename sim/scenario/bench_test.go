@@ -17,9 +17,6 @@ package scenario_test
 //	           World, map create, prog load, the recorded run step
 //	short      the same with a run short enough that its events are all kept
 //	budget     (ALU) a run of 4.8 M instructions, near vm.DefaultBudget (5 M)
-//	long-maxevents-2000  long with Options.MaxEvents = 2000 instead of the
-//	           default: NOT the playground's setting, a what-if for the
-//	           recording budget
 //	machineat  Trace.MachineAt(step, all): the instruction-level replay
 //	           (Machine.Step per instruction on a clone) behind step-into
 
@@ -213,7 +210,6 @@ func BenchmarkScenarioALULoop(b *testing.B) {
 	b.Run("long", func(b *testing.B) { benchScenario(b, bp, longALU, scenario.Options{}) })
 	b.Run("short", func(b *testing.B) { benchScenario(b, bp, shortALU, scenario.Options{}) })
 	b.Run("budget", func(b *testing.B) { benchScenario(b, bp, budgetALU, scenario.Options{}) })
-	b.Run("long-maxevents-2000", func(b *testing.B) { benchScenario(b, bp, longALU, scenario.Options{MaxEvents: 2000}) })
 	b.Run("machineat", func(b *testing.B) { benchMachineAt(b, bp, longALU) })
 }
 
@@ -221,6 +217,5 @@ func BenchmarkScenarioMapLookupLoop(b *testing.B) {
 	bp := benchProg{maps: benchArr, body: benchLookup}
 	b.Run("long", func(b *testing.B) { benchScenario(b, bp, longLookup, scenario.Options{}) })
 	b.Run("short", func(b *testing.B) { benchScenario(b, bp, shortLookup, scenario.Options{}) })
-	b.Run("long-maxevents-2000", func(b *testing.B) { benchScenario(b, bp, longLookup, scenario.Options{MaxEvents: 2000}) })
 	b.Run("machineat", func(b *testing.B) { benchMachineAt(b, bp, longLookup) })
 }

@@ -45,7 +45,7 @@ type Options struct {
 
 // Defaults for Options.
 const (
-	DefaultMaxEvents       = 20000
+	DefaultMaxEvents       = 2000
 	DefaultCheckpointEvery = 16
 )
 
