@@ -13,7 +13,7 @@ WASM_EXEC := $(shell $(GO) env GOROOT)/lib/wasm
 # deadline can fail a healthy run under load); longer runs: make fuzz FUZZTIME=5m
 FUZZTIME  ?= 20000x
 
-.PHONY: all serve site wasm test test-native test-wasm test-browser fuzz lint deps deps-browser deps-clang bench clean
+.PHONY: all serve site wasm test test-native test-wasm fuzz lint deps deps-browser deps-clang bench clean
 
 all: site
 
@@ -54,8 +54,9 @@ test: export BPFPLAY_TRACE_HASHES=$(abspath $(BUILD))/trace-hashes.txt
 test: deps deps-clang deps-browser lint site test-native test-wasm fuzz
 
 # -count=1: oracle and browser tests must really run, never come from the cache.
+# The ORACLE lines say how many kernel scenarios and statements were compared.
 test-native:
-	$(GO) test -count=1 -timeout 40m ./...
+	bash scripts/gotest.sh $(BUILD)/test-native.log -count=1 -timeout 40m ./...
 
 # The pure-Go core under GOOS=js in node: the same traces as native.
 test-wasm:

@@ -5,6 +5,7 @@ package kscenario
 import (
 	"encoding/binary"
 	"fmt"
+	"path"
 	"runtime"
 	"strconv"
 	"strings"
@@ -38,6 +39,13 @@ type Result struct {
 	// of the scenario's map with that ID, or "" when unknown.
 	FDValue bool
 	Name    string
+	// ProgValue says the ID in Value is a program's (a prog_array).
+	ProgValue bool
+	// Ret is R0 of a run statement (BPF_PROG_TEST_RUN's retval, 32 bits).
+	Ret *uint64
+	// Log explains a failed prog load (the verifier log's last line) or
+	// run.
+	Log string
 }
 
 // mapStatements are the statements Run performs on the kernel.
@@ -60,6 +68,12 @@ var progTypes = map[sim.MapType]bool{
 	sim.MapLRUHash: true, sim.MapLRUPercpuHash: true, sim.MapLPMTrie: true,
 }
 
+// progStatements are the program and bpffs statements Run performs.
+var progStatements = map[string]bool{
+	"prog": true, "run": true,
+	"pin": true, "get": true, "unpin": true, "mkdir": true, "rmdir": true,
+}
+
 // neutral statements change nothing a kernel run could observe.
 var neutral = map[string]bool{"note": true, "advance": true, "seed": true, "cpus": true, "cpu": true}
 
@@ -73,8 +87,11 @@ func parseNum(s string) (uint64, error) {
 
 // Checkable reports whether every statement of s can run on a kernel with
 // ncpu possible CPUs and give results comparable with the simulator's; if
-// not, it says why. Not checkable: program statements (prog, run, bpf ...),
-// ring-buffer consumers, bpffs pins, knobs, spin locks (they need BTF),
+// not, it says why. Not checkable: ring-buffer statements (reservations are
+// held across statements), bpf helper statements on map types without a
+// helper program, runs of kprobe and tracepoint programs (no test_run),
+// runs with pid= or comm= or a packet= form other than a length, hex: or
+// str:, knobs, spin locks (they need BTF),
 // fixed hash seeds (seed=N), a CPU count other than the host's when the
 // result depends on it, and walks or next on hash-family maps or peeks on
 // bloom filters that are not ZERO_SEED (the kernel seeds them randomly).
@@ -83,6 +100,14 @@ func Checkable(s *scenario.Script, ncpu int) (bool, string) {
 	cpuSensitive := false
 	randomSeed := map[string]bool{}
 	types := map[string]sim.MapType{}
+	progs := map[string]sim.ProgType{}
+	pinned := map[string]string{} // cleaned path -> name
+	cleanPath := func(p string) string {
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p
+		}
+		return path.Clean(p)
+	}
 	for _, st := range s.Stmts {
 		switch {
 		case st.Op == "knob":
@@ -94,6 +119,36 @@ func Checkable(s *scenario.Script, ncpu int) (bool, string) {
 				return false, fmt.Sprintf("line %d: CPU %d does not exist here", st.Line, st.Args[0].Num)
 			}
 		case neutral[st.Op]:
+		case st.Op == "prog":
+			o, _ := st.Opt("type")
+			t, err := sim.ParseProgType(o.Value)
+			if err != nil {
+				continue
+			}
+			progs[st.Args[0].Tok.Text] = t
+		case st.Op == "run":
+			switch progs[st.Args[0].Tok.Text] {
+			case sim.ProgKprobe, sim.ProgTracepoint:
+				return false, fmt.Sprintf("line %d: %s programs have no BPF_PROG_TEST_RUN", st.Line, progs[st.Args[0].Tok.Text])
+			}
+			for _, o := range st.Opts {
+				switch o.Key {
+				case "pid", "comm":
+					return false, fmt.Sprintf("line %d: %s= cannot be set on the kernel", st.Line, o.Key)
+				case "packet":
+					if _, ok := packetOpt(o.Value); !ok {
+						return false, fmt.Sprintf("line %d: packet=%s is not run on the kernel", st.Line, o.Value)
+					}
+				}
+			}
+		case st.Op == "pin":
+			pinned[cleanPath(st.Args[1].Tok.Text)] = st.Args[0].Tok.Text
+		case st.Op == "get":
+			if src, ok := pinned[cleanPath(st.Args[0].Tok.Text)]; ok {
+				name := st.Args[1].Tok.Text
+				types[name], progs[name], randomSeed[name] = types[src], progs[src], randomSeed[src]
+			}
+		case progStatements[st.Op]:
 		case st.Op == "map":
 			if _, ok := st.Opt("lock"); ok {
 				return false, fmt.Sprintf("line %d: lock= needs BTF", st.Line)
@@ -136,6 +191,8 @@ func Checkable(s *scenario.Script, ncpu int) (bool, string) {
 			if randomSeed[name] && (st.Op == "walk" || st.Op == "next" || st.Op == "peek" || st.Op == "push") {
 				return false, fmt.Sprintf("line %d: %s is not zero_seed: the kernel's order is random", st.Line, name)
 			}
+		case strings.HasPrefix(st.Op, "bpf ") || st.Op == "consume" || st.Op == "consumer":
+			return false, fmt.Sprintf("line %d: %q: ring-buffer statements are not run on the kernel (reservations are held across statements)", st.Line, st.Op)
 		default:
 			return false, fmt.Sprintf("line %d: %q is not a map statement", st.Line, st.Op)
 		}
@@ -159,6 +216,12 @@ type runner struct {
 	byID   map[uint32]string
 	all    []*kmap
 	progs  map[string]*ebpf.Program // by map name and op
+	// sprogs are the scenario's programs by name; progByID names them by
+	// kernel program ID.
+	sprogs   map[string]*kprog
+	progByID map[uint32]string
+	allProgs []*ebpf.Program
+	fs       *bpffs // made at the first bpffs statement
 }
 
 func (r *runner) errf(st *scenario.Stmt, format string, args ...any) error {
@@ -180,10 +243,17 @@ func Run(s *scenario.Script) ([]Result, error) {
 	if err := setCPU(0); err != nil {
 		return nil, err
 	}
-	r := &runner{script: s, ncpu: kernel.PossibleCPUs(), maps: map[string]*kmap{}, byID: map[uint32]string{}, progs: map[string]*ebpf.Program{}}
+	r := &runner{script: s, ncpu: kernel.PossibleCPUs(), maps: map[string]*kmap{}, byID: map[uint32]string{}, progs: map[string]*ebpf.Program{},
+		sprogs: map[string]*kprog{}, progByID: map[uint32]string{}}
 	defer func() {
 		for _, p := range r.progs {
 			p.Close()
+		}
+		for _, p := range r.allProgs {
+			p.Close()
+		}
+		if r.fs != nil {
+			r.fs.close()
 		}
 		for _, m := range r.all {
 			m.m.Close()
@@ -202,7 +272,7 @@ func Run(s *scenario.Script) ([]Result, error) {
 			}
 			continue
 		}
-		if !mapStatements[st.Op] {
+		if !mapStatements[st.Op] && !progStatements[st.Op] {
 			return out, r.errf(st, "%q is not a map statement", st.Op)
 		}
 		res.Err = r.exec(st, res)
@@ -245,14 +315,18 @@ func (r *runner) keyBytes(st *scenario.Stmt, m *kmap, a scenario.Arg) ([]byte, e
 func (r *runner) valueBytes(st *scenario.Stmt, m *kmap, a scenario.Arg, syscall bool) ([]byte, error) {
 	lit := a.Lit
 	if lit.Kind == scenario.LitName {
-		o, ok := r.maps[lit.Text]
-		if !ok {
+		fd := -1
+		if o, ok := r.maps[lit.Text]; ok {
+			fd = o.m.FD
+		} else if p, ok := r.sprogs[lit.Text]; ok {
+			fd = p.p.FD()
+		} else {
 			return nil, r.errf(st, "undefined map or program %q", lit.Text)
 		}
 		if m.m.ValueSize != 4 {
 			return nil, r.errf(st, "%s: a name stands for a 4-byte fd", lit.Text)
 		}
-		return binary.LittleEndian.AppendUint32(nil, uint32(o.m.FD)), nil
+		return binary.LittleEndian.AppendUint32(nil, uint32(fd)), nil
 	}
 	elem := int(m.m.ValueSize)
 	if m.m.KeySize == 0 && elem == 0 {
@@ -305,13 +379,25 @@ func (r *runner) setValue(res *Result, m *kmap, v []byte) {
 	res.Value = v
 	if isFDMap(m.m.Type) && len(v) == 4 {
 		res.FDValue = true
-		res.Name = r.byID[binary.LittleEndian.Uint32(v)]
+		if sim.MapType(m.m.Type) == sim.MapProgArray {
+			res.ProgValue = true
+			res.Name = r.progByID[binary.LittleEndian.Uint32(v)]
+		} else {
+			res.Name = r.byID[binary.LittleEndian.Uint32(v)]
+		}
 	}
 }
 
 func (r *runner) exec(st *scenario.Stmt, res *Result) error {
-	if st.Op == "map" {
+	switch st.Op {
+	case "map":
 		return r.doMap(st, res)
+	case "prog":
+		return r.doLoad(st, res)
+	case "run":
+		return r.doRun(st, res)
+	case "pin", "get", "unpin", "mkdir", "rmdir":
+		return r.doPin(st, res)
 	}
 	m, err := r.mapArg(st)
 	if err != nil {
@@ -461,7 +547,7 @@ func (r *runner) doMap(st *scenario.Stmt, res *Result) error {
 	m, e := kernel.CreateMap(a)
 	res.Errno = kernel.ToSim(e)
 	if e != 0 {
-		delete(r.maps, name)
+		r.unbind(name)
 		return nil
 	}
 	km := &kmap{m: m, name: name}
@@ -469,7 +555,7 @@ func (r *runner) doMap(st *scenario.Stmt, res *Result) error {
 		km.id = info.ID
 		r.byID[info.ID] = name
 	}
-	r.maps[name] = km
+	r.bindMap(name, km)
 	r.all = append(r.all, km)
 	return nil
 }

@@ -50,6 +50,7 @@ func TestScenariosOnKernel(t *testing.T) {
 	kernel.Require(t)
 	ncpu := kernel.PossibleCPUs()
 	checked, skipped, stmts, progStmts, bad := 0, 0, 0, 0, 0
+	runStmts, fsStmts := 0, 0
 	for _, ns := range scripts(t) {
 		s, err := scenario.Parse(ns.name, ns.src)
 		if err != nil {
@@ -106,8 +107,13 @@ func TestScenariosOnKernel(t *testing.T) {
 				continue
 			}
 			stmts++
-			if strings.HasPrefix(kr.Op, "bpf ") {
+			switch {
+			case strings.HasPrefix(kr.Op, "bpf "):
 				progStmts++
+			case kr.Op == "prog" || kr.Op == "run":
+				runStmts++
+			case progStatements[kr.Op]:
+				fsStmts++
 			}
 			if msg := compareStep(tr, i, step, kr); msg != "" {
 				bad++
@@ -115,8 +121,9 @@ func TestScenariosOnKernel(t *testing.T) {
 			}
 		}
 	}
-	line := fmt.Sprintf("kernel-checked scenarios: %d run on both, %d not checkable, %d statements compared (%d through programs), %d differ", checked, skipped, stmts, progStmts, bad)
+	line := fmt.Sprintf("kernel-checked scenarios: %d run on both, %d not checkable, %d statements compared (%d through programs, %d prog/run, %d bpffs), %d differ", checked, skipped, stmts, progStmts, runStmts, fsStmts, bad)
 	t.Log(line)
+	t.Logf("programs loaded by this test binary: %d", kernel.Loads())
 	if testing.Verbose() {
 		fmt.Println("ORACLE " + line)
 	}
@@ -130,12 +137,29 @@ func compareStep(tr *scenario.Trace, i int, step *scenario.Step, kr *Result) str
 		return ""
 	}
 	if step.Errno != kr.Errno {
-		return fmt.Sprintf("errno: sim %v, kernel %v", step.Errno, kr.Errno)
+		msg := fmt.Sprintf("errno: sim %v, kernel %v", step.Errno, kr.Errno)
+		if kr.Log != "" {
+			msg += " (kernel: " + kr.Log + ")"
+		}
+		return msg
+	}
+	if kr.Op == "run" && step.Errno == sim.OK {
+		// BPF_PROG_TEST_RUN's retval is 32 bits.
+		switch {
+		case step.Ret == nil || kr.Ret == nil:
+			return fmt.Sprintf("run: sim R0 %v, kernel R0 %v", step.Ret, kr.Ret)
+		case uint32(*step.Ret) != uint32(*kr.Ret):
+			return fmt.Sprintf("run: sim R0 %d, kernel R0 %d", *step.Ret, *kr.Ret)
+		}
 	}
 	if kr.FDValue && len(step.Value) == 4 {
 		id := binary.LittleEndian.Uint32(step.Value)
 		name := ""
-		if m, ok := tr.WorldAt(i).MapByID(id); ok {
+		if kr.ProgValue {
+			if p, ok := tr.WorldAt(i).ProgByID(id); ok {
+				name = p.ProgName()
+			}
+		} else if m, ok := tr.WorldAt(i).MapByID(id); ok {
 			name = m.Name
 		}
 		if name != kr.Name || name == "" {
