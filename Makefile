@@ -20,9 +20,10 @@ all: site
 deps:
 	$(GO) mod download
 
-# Debian's chromium for the real-browser tests.
+# Debian's chromium for the real-browser tests, and a CJK font so that the
+# Chinese lessons' screenshots show text.
 deps-browser:
-	@sh scripts/need.sh chromium /usr/bin/chromium
+	@sh scripts/need.sh "chromium fonts-wqy-zenhei" /usr/bin/chromium /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
 
 # Debian's clang and llvm for the real-compiler assembler tests.
 deps-clang:
