@@ -74,7 +74,7 @@ func lpmView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI {
 		idx := len(placed)
 		placed = append(placed, lpmPlaced{n: n, y: 30 + depth*56, px: px, py: py, child: child})
 		place(n.Children[0], depth+1, -2, idx, 0)
-		placed[idx].x = 20 + col*110
+		placed[idx].x = 20 + col*140
 		col++
 		place(n.Children[1], depth+1, -2, idx, 1)
 	}
@@ -85,12 +85,12 @@ func lpmView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI {
 			maxY = p.y + 40
 		}
 	}
-	d := newSVG(max(420, 40+col*110), maxY, fmt.Sprintf("%s %s", a.t("lpmTrie"), name))
+	d := newSVG(max(420, 40+col*140), maxY, fmt.Sprintf("%s %s", a.t("lpmTrie"), name))
 	for _, p := range placed {
 		if p.py >= 0 {
 			par := placed[p.py]
-			d.line(par.x+50, par.y+30, p.x+50, p.y, colLine)
-			d.text((par.x+p.x)/2+50, (par.y+30+p.y)/2, strconv.Itoa(p.child), "fill", colMuted, "font-size", "10")
+			d.line(par.x+65, par.y+30, p.x+65, p.y, colLine)
+			d.text((par.x+p.x)/2+65, (par.y+30+p.y)/2, strconv.Itoa(p.child), "fill", colMuted, "font-size", "10")
 		}
 	}
 	for _, p := range placed {
@@ -123,24 +123,24 @@ func lpmView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI {
 		d.open("g", kv...)
 		d.title(fmt.Sprintf("%s · prefixlen %d · data %s", n.Prefix, n.Prefixlen, hex.EncodeToString(n.Data)))
 		if dash != "" {
-			d.rect(p.x, p.y, 100, 30, fill, colLine, "rx", "4", "stroke-dasharray", dash)
+			d.rect(p.x, p.y, 130, 30, fill, colLine, "rx", "4", "stroke-dasharray", dash)
 		} else {
-			d.rect(p.x, p.y, 100, 30, fill, colLine, "rx", "4")
+			d.rect(p.x, p.y, 130, 30, fill, colLine, "rx", "4")
 		}
-		d.text(p.x+4, p.y+13, clip(mark+label, 15), "fill", colText, "font-size", "11")
+		d.text(p.x+4, p.y+13, clip(mark+label, 21), "fill", colText, "font-size", "11")
 		sub := "im"
 		if !n.IM {
 			sub = "= " + shortBytes(n.Value)
 		}
-		d.text(p.x+4, p.y+26, clip(sub, 15), "fill", colMuted, "font-size", "10")
+		d.text(p.x+4, p.y+26, clip(sub, 21), "fill", colMuted, "font-size", "10")
 		d.close("g")
 	}
 	if root == nil {
 		d.text(20, 30, "∅ "+a.t("empty"), "fill", colMuted)
 	}
 	var steps []app.UI
-	for i, v := range visits {
-		line := fmt.Sprintf("%d. %s%s: %d/%d %s", i+1, v.Node, ternary(v.IM, " (im)", ""), v.Match, v.Compared, a.t("bitsMatch"))
+	for _, v := range visits {
+		line := fmt.Sprintf("%s%s: %d/%d %s", v.Node, ternary(v.IM, " (im)", ""), v.Match, v.Compared, a.t("bitsMatch"))
 		if v.Next >= 0 {
 			line += fmt.Sprintf(" → child[%d] (%s)", v.Next, v.Why)
 		} else {
