@@ -1156,6 +1156,38 @@ func (p *parser) skb(it *item, dst asm.Register, sz asm.Size, sx bool) *item {
 	return it
 }
 
+// xchgOperands reads the operands after an exchange's address, in both the
+// llvm and the bpftool spelling: "r0, src)" for a compare-and-exchange (its
+// result and its compared value are both r0/w0), "src)" for an exchange
+// (whose result replaces src, so src must be the destination register).
+func (p *parser) xchgOperands(t token, dst asm.Register, wide, cmp bool) (asm.AtomicOp, asm.Register, bool) {
+	if cmp {
+		if dst != 0 {
+			p.fail(t, "expected r0/w0 as the cmpxchg result")
+			return 0, 0, false
+		}
+		r0, _ := p.reg()
+		if p.err == nil && r0 != 0 {
+			p.fail(p.toks[p.pos-1], "expected r0/w0 as the compared value")
+		}
+		if p.err != nil || !p.expect(",") {
+			return 0, 0, false
+		}
+	}
+	src, _ := p.reg()
+	if p.err != nil || !p.expect(")") {
+		return 0, 0, false
+	}
+	if !cmp && src != dst {
+		p.fail(p.toks[p.pos-2], "expected %s (xchg returns into its operand)", reg(dst, wide))
+		return 0, 0, false
+	}
+	if cmp {
+		return asm.CmpXchg, src, true
+	}
+	return asm.Xchg, src, true
+}
+
 // named parses the forms that start with a word after "dst =".
 func (p *parser) named(it *item, t token, dst asm.Register, wide bool) *item {
 	switch name := t.text; {
@@ -1249,35 +1281,13 @@ func (p *parser) named(it *item, t token, dst asm.Register, wide bool) *item {
 		if p.err != nil || !p.expect(",") {
 			return it
 		}
-		cmp := name == "atomic_cmpxchg"
-		if cmp {
-			if dst != 0 {
-				p.fail(t, "expected r0 as the cmpxchg result")
-				return it
-			}
-			r0, _ := p.reg()
-			if p.err == nil && r0 != 0 {
-				p.fail(p.toks[p.pos-1], "expected r0 as the compared value")
-			}
-			if p.err != nil || !p.expect(",") {
-				return it
-			}
-		}
-		src, _ := p.reg()
-		if p.err != nil || !p.expect(")") {
-			return it
-		}
-		if !cmp && src != dst {
-			p.fail(p.toks[p.pos-2], "expected %s (xchg returns into its operand)", reg(dst, wide))
+		a, src, ok := p.xchgOperands(t, dst, wide, name == "atomic_cmpxchg")
+		if !ok {
 			return it
 		}
 		if sx || (sz != asm.Word && sz != asm.DWord) {
 			p.fail(t, "expected a u32 or u64 operand")
 			return it
-		}
-		a := asm.Xchg
-		if cmp {
-			a = asm.CmpXchg
 		}
 		it.ins = atomicIns(a, sz, base, src, off)
 		p.done()
@@ -1329,31 +1339,9 @@ func (p *parser) named(it *item, t token, dst asm.Register, wide bool) *item {
 		if p.err != nil || !p.expect(",") {
 			return it
 		}
-		cmp := strings.HasPrefix(name, "cmpxchg")
-		if cmp {
-			if dst != 0 {
-				p.fail(t, "expected r0/w0 as the cmpxchg result")
-				return it
-			}
-			r0, _ := p.reg()
-			if p.err == nil && r0 != 0 {
-				p.fail(p.toks[p.pos-1], "expected r0/w0 as the compared value")
-			}
-			if p.err != nil || !p.expect(",") {
-				return it
-			}
-		}
-		src, _ := p.reg()
-		if p.err != nil || !p.expect(")") {
+		a, src, ok := p.xchgOperands(t, dst, wide, strings.HasPrefix(name, "cmpxchg"))
+		if !ok {
 			return it
-		}
-		if !cmp && src != dst {
-			p.fail(p.toks[p.pos-2], "expected %s (xchg returns into its operand)", reg(dst, wide))
-			return it
-		}
-		a := asm.Xchg
-		if cmp {
-			a = asm.CmpXchg
 		}
 		it.ins = atomicIns(a, sz, base, src, off)
 		p.done()
