@@ -145,6 +145,9 @@ func (a *App) renderResult(st StepView) app.UI {
 		el("h2").Text(a.t("result")),
 		el("p").Body(
 			el("span").Class(ternary(ok, "bp-ok", "bp-fail")).Text(status),
+			// An errno the scenario expected is the lesson's point, not a failure.
+			app.If(st.Expect != "" && !st.Failed && st.Err == "",
+				el("span").ID("bp-expect-held").Class("bp-ok").Text(" ✓ "+a.t("asExpected")+" (=> "+st.Expect+")")),
 			app.Text(" · "+a.t("line")+" "+strconv.Itoa(st.Line)+": "),
 			el("code").Text(st.Text),
 		),
