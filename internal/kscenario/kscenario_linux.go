@@ -508,41 +508,22 @@ func (r *runner) exec(st *scenario.Stmt, res *Result) error {
 
 func (r *runner) doMap(st *scenario.Stmt, res *Result) error {
 	name := st.Args[0].Tok.Text
-	a := kernel.Attr{Name: name}
-	for _, o := range st.Opts {
-		switch o.Key {
-		case "type":
-			t, err := sim.ParseMapType(o.Value)
-			if err != nil {
-				return r.errf(st, "%v", err)
-			}
-			a.Type = uint32(t)
-		case "key":
-			v, _ := parseNum(o.Value)
-			a.KeySize = uint32(v)
-		case "value":
-			v, _ := parseNum(o.Value)
-			a.ValueSize = uint32(v)
-		case "max":
-			v, _ := parseNum(o.Value)
-			a.MaxEntries = uint32(v)
-		case "flags":
-			f, err := sim.ParseMapFlags(o.Value)
-			if err != nil {
-				return r.errf(st, "%v", err)
-			}
-			a.Flags = f
-		case "extra":
-			a.MapExtra, _ = parseNum(o.Value)
-		case "inner":
-			in, ok := r.maps[o.Value]
-			if !ok {
-				return r.errf(st, "undefined map %q", o.Value)
-			}
-			a.InnerMapFD = in.m.FD
-		case "seed", "lock":
-			return r.errf(st, "%s= cannot be run on the kernel", o.Key)
+	for _, k := range []string{"seed", "lock"} {
+		if _, ok := st.Opt(k); ok {
+			return r.errf(st, "%s= cannot be run on the kernel", k)
 		}
+	}
+	sa, inner, err := st.MapAttr(r.script.Name)
+	if err != nil {
+		return err
+	}
+	a := kernel.AttrFromSim(sa, 0)
+	if inner != "" {
+		in, ok := r.maps[inner]
+		if !ok {
+			return r.errf(st, "undefined map %q", inner)
+		}
+		a.InnerMapFD = in.m.FD
 	}
 	m, e := kernel.CreateMap(a)
 	res.Errno = kernel.ToSim(e)

@@ -628,13 +628,44 @@ func (ex *executor) doMap(s *Stmt, step *Step) error {
 	st := ex.st
 	name := s.Args[0].Tok.Text
 	step.Map = name
-	a := sim.MapAttr{Name: name}
+	a, inner, err := s.MapAttr(ex.file)
+	if err != nil {
+		return err
+	}
+	if inner != "" {
+		o, _ := s.Opt("inner")
+		b, ok := st.names[inner]
+		if !ok {
+			return ex.errAt(s, o.ValCol, "undefined map %q", inner)
+		}
+		if b.prog {
+			return ex.errAt(s, o.ValCol, "%q is a program, not a map", inner)
+		}
+		a.InnerMapFD = b.fd
+	}
+	st.sealed = true
+	m, e := st.w.CreateMap(a)
+	step.Errno = e
+	if e != sim.OK {
+		st.unbind(name)
+		return nil
+	}
+	st.bind(name, binding{fd: m.FD})
+	return nil
+}
+
+// MapAttr reads the attributes of a `map` statement. The inner=NAME
+// template comes back by name, for the caller to resolve to a file
+// descriptor of its own (the simulator's here, the kernel's in
+// internal/kscenario). Errors name the option's line and column.
+func (s *Stmt) MapAttr(file string) (a sim.MapAttr, inner string, err error) {
+	a.Name = s.Args[0].Tok.Text
 	for _, o := range s.Opts {
 		switch o.Key {
 		case "type":
 			t, err := sim.ParseMapType(o.Value)
 			if err != nil {
-				return ex.errAt(s, o.ValCol, "%v", err)
+				return a, "", &Error{File: file, Line: s.Line, Col: o.ValCol, Msg: err.Error()}
 			}
 			a.Type = t
 		case "key":
@@ -649,7 +680,7 @@ func (ex *executor) doMap(s *Stmt, step *Step) error {
 		case "flags":
 			f, err := sim.ParseMapFlags(o.Value)
 			if err != nil {
-				return ex.errAt(s, o.ValCol, "%v", err)
+				return a, "", &Error{File: file, Line: s.Line, Col: o.ValCol, Msg: err.Error()}
 			}
 			a.Flags = f
 		case "seed":
@@ -659,28 +690,13 @@ func (ex *executor) doMap(s *Stmt, step *Step) error {
 		case "extra":
 			a.MapExtra, _ = parseUint(o.Value)
 		case "inner":
-			b, ok := st.names[o.Value]
-			if !ok {
-				return ex.errAt(s, o.ValCol, "undefined map %q", o.Value)
-			}
-			if b.prog {
-				return ex.errAt(s, o.ValCol, "%q is a program, not a map", o.Value)
-			}
-			a.InnerMapFD = b.fd
+			inner = o.Value
 		case "lock":
 			v, _ := parseUint(o.Value)
 			a.SpinLock, a.SpinLockOff = true, uint32(v)
 		}
 	}
-	st.sealed = true
-	m, e := st.w.CreateMap(a)
-	step.Errno = e
-	if e != sim.OK {
-		st.unbind(name)
-		return nil
-	}
-	st.bind(name, binding{fd: m.FD})
-	return nil
+	return a, inner, nil
 }
 
 // walkLimit stops a walk that would never end.
