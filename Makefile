@@ -29,9 +29,10 @@ deps-browser:
 deps-clang:
 	@sh scripts/need.sh "clang llvm" /usr/bin/clang /usr/bin/llvm-objdump
 
+# Built by scripts/build-wasm.sh, which the size benchmark uses for the
+# minimal go-app baseline too (same flags, same cilium stubs).
 wasm: deps
-	mkdir -p $(SITE)/web
-	$(GOWASM) $(GO) build -trimpath -ldflags='-s -w' -o $(SITE)/web/app.wasm ./wasm
+	GO=$(GO) sh scripts/build-wasm.sh $(SITE)/web/app.wasm ./wasm
 
 # A static site for any static host; PREFIX=/some/path serves it under that path.
 site: wasm

@@ -3,8 +3,6 @@ package lessons
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"path"
 	"sort"
 )
 
@@ -44,11 +42,7 @@ func (l *Layout) Lines(f Field) (first, last int) {
 	return f.Offset / l.LineSize, (f.Offset + f.Size - 1) / l.LineSize
 }
 
-func loadLayout(fsys fs.FS, dir string) (*Layout, error) {
-	raw, err := fs.ReadFile(fsys, path.Join("content", dir, "layout.json"))
-	if err != nil {
-		return nil, nil // optional
-	}
+func parseLayout(raw []byte) (*Layout, error) {
 	var l Layout
 	if err := json.Unmarshal(raw, &l); err != nil {
 		return nil, fmt.Errorf("layout.json: %w", err)

@@ -1,8 +1,11 @@
 // Package lessons holds the bpfplay curriculum: short lessons, each a
 // scenario (sim/scenario source) plus its text in English and Chinese.
 //
-// The content is embedded (embed.FS), so the package works the same natively
-// and under GOOS=js. Each lesson is a directory content/NN-id/ with:
+// The content is embedded (embed.FS) for the CLI, the tests and the site
+// writer. The browser app does not link it: the site carries each lesson as
+// a Bundle (web/lessons/ID.json) and the app parses the one it opens with
+// Bundle.Parse, so app.wasm does not carry the curriculum's text. Each lesson
+// is a directory content/NN-id/ with:
 //
 //	scenario.bpfs  the scenario; a comment line "#: key" starts the group
 //	               "key": the statements after it belong to that group and
@@ -188,7 +191,7 @@ func parseDir(dir string) (*Lesson, error) {
 	if l, ok := parsed[dir]; ok {
 		return l, nil
 	}
-	l, err := loadLesson(content, dir)
+	l, err := Parse(dir, contentDir{dir})
 	if err != nil {
 		return nil, err
 	}
@@ -258,8 +261,24 @@ func lessonID(dir string) string {
 	return dir
 }
 
-func loadLesson(fsys fs.FS, dir string) (*Lesson, error) {
-	script, err := fs.ReadFile(fsys, path.Join("content", dir, "scenario.bpfs"))
+// Files gives a lesson's files by name ("scenario.bpfs", "en.md",
+// "zh-CN.md", "layout.json"): the embedded content natively, a Bundle
+// fetched from the site in the browser.
+type Files interface {
+	ReadFile(name string) ([]byte, error)
+}
+
+// contentDir reads the files of one embedded lesson directory.
+type contentDir struct{ dir string }
+
+func (c contentDir) ReadFile(name string) ([]byte, error) {
+	return content.ReadFile(path.Join("content", c.dir, name))
+}
+
+// Parse reads and checks the lesson in directory dir ("01-hash-buckets")
+// from files.
+func Parse(dir string, files Files) (*Lesson, error) {
+	script, err := files.ReadFile("scenario.bpfs")
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +288,7 @@ func loadLesson(fsys fs.FS, dir string) (*Lesson, error) {
 	}
 	var meta *frontMatter
 	for _, lang := range languages {
-		raw, err := fs.ReadFile(fsys, path.Join("content", dir, lang+".md"))
+		raw, err := files.ReadFile(lang + ".md")
 		if err != nil {
 			return nil, err
 		}
@@ -285,8 +304,10 @@ func loadLesson(fsys fs.FS, dir string) (*Lesson, error) {
 		l.Text[lang] = t
 	}
 	l.Seeds, l.Topics = meta.seeds, meta.topics
-	if l.Layout, err = loadLayout(fsys, dir); err != nil {
-		return nil, err
+	if raw, err := files.ReadFile("layout.json"); err == nil { // optional
+		if l.Layout, err = parseLayout(raw); err != nil {
+			return nil, err
+		}
 	}
 	// Every marker has a note in every language and every note has a marker.
 	for _, lang := range languages {

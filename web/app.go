@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bpfplay/bpfplay/lessons"
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 )
@@ -39,6 +40,10 @@ type App struct {
 
 	// What is shown.
 	lessonID string
+	lesson   lesson            // the open lesson, once loaded
+	listings []lessons.Listing // the home page's lesson list, once loaded
+	loading  bool              // what the URL names is still being fetched
+	navGen   int               // counts navigations; a load for an older one is dropped
 	title    string
 	src      string // the scenario the trace was made from
 	trace    Trace
@@ -106,66 +111,99 @@ func (a *App) OnNav(ctx app.Context) {
 }
 
 // navigate loads what loc names. It is also what the language switch and
-// the in-app links use, so the URL and the state never disagree.
+// the in-app links use, so the URL and the state never disagree. A lesson
+// or the lesson list may arrive later (fetched in the browser): until then
+// the page says it is loading, and a load that answers an older navigation
+// is dropped.
 func (a *App) navigate(ctx app.Context, loc Loc) {
 	a.stop()
+	a.navGen++
+	gen := a.navGen
 	a.loc = loc
 	a.ready = true
+	a.loading = true
 	a.share = ""
 	a.errs = nil
 	a.loadErr = ""
 	a.lecture = false
+	a.lesson = lesson{}
+	a.trace, a.title, a.src = nil, "", ""
+	a.lessonID = loc.Lesson
 	a.setDocLang()
-	switch loc.Page {
-	case PageLesson:
-		a.openLesson(ctx, loc.Lesson)
-	case PagePlay:
-		a.openPlayground(ctx)
-	default:
-		a.trace = nil
-		a.title = ""
-		a.lessonID = ""
+	// finish runs when what loc names is there, unless a newer navigation
+	// has started since.
+	finish := func(open func()) {
+		if gen != a.navGen {
+			return
+		}
+		open()
+		a.loading = false
+		a.setStep(loc.Step - 1)
+		ctx.Page().SetTitle(a.pageTitle())
 	}
-	a.setStep(loc.Step - 1)
-	ctx.Page().SetTitle(a.pageTitle())
+	switch {
+	case loc.Page == PageLesson:
+		loadLesson(ctx, a.prefix, loc.Lesson, func(l lesson, err error) {
+			finish(func() { a.openLesson(l, err) })
+		})
+	case loc.Page == PagePlay && loc.Shared == "" && loc.Lesson != "":
+		// "Try it": the playground starts from the lesson's scenario.
+		loadLesson(ctx, a.prefix, loc.Lesson, func(l lesson, err error) {
+			finish(func() {
+				if err != nil {
+					a.loadErr = err.Error()
+					a.openPlayground(ctx, "", "")
+				} else {
+					a.openPlayground(ctx, l.Script, "lesson")
+				}
+			})
+		})
+	case loc.Page == PagePlay:
+		finish(func() {
+			if loc.Shared == "" {
+				a.openPlayground(ctx, "", "")
+				return
+			}
+			s, err := DecodeSource(loc.Shared)
+			if err != nil {
+				a.loadErr = err.Error()
+				a.openPlayground(ctx, "", "")
+			} else {
+				a.openPlayground(ctx, s, "share")
+			}
+		})
+	default:
+		a.lessonID = ""
+		loadListings(ctx, a.prefix, func(ls []lessons.Listing, err error) {
+			finish(func() {
+				a.listings = ls
+				if err != nil {
+					a.loadErr = err.Error()
+				}
+			})
+		})
+	}
 }
 
-func (a *App) openLesson(ctx app.Context, id string) {
-	a.lessonID = id
-	l, err := getLesson(id)
+func (a *App) openLesson(l lesson, err error) {
 	if err != nil {
-		a.trace, a.title, a.src = nil, "", ""
 		a.loadErr = err.Error()
 		return
 	}
 	Mark("bp-lesson-parsed")
+	a.lesson = l
 	a.title = l.title(a.loc.Lang)
 	a.src = l.Script
 	a.run(l.ID, l.Script)
 	Mark("bp-lesson-ran")
 }
 
-func (a *App) openPlayground(ctx app.Context) {
-	a.lessonID = a.loc.Lesson // set when opened with "try it"
+// openPlayground opens the editor on the saved draft, or on incoming (a
+// shared scenario or a lesson's, named by from) when there is one.
+func (a *App) openPlayground(ctx app.Context, incoming, from string) {
 	var draft string
 	ctx.LocalStorage().Get(draftKey, &draft)
 	a.editor = draft
-	incoming, from := "", ""
-	switch {
-	case a.loc.Shared != "":
-		s, err := DecodeSource(a.loc.Shared)
-		if err != nil {
-			a.loadErr = err.Error()
-		} else {
-			incoming, from = s, "share"
-		}
-	case a.lessonID != "":
-		if l, err := getLesson(a.lessonID); err == nil {
-			incoming, from = l.Script, "lesson"
-		} else {
-			a.loadErr = err.Error()
-		}
-	}
 	if from != "" && a.loc.Embed {
 		// An embed shows its scenario without touching the reader's draft.
 		a.editor = incoming

@@ -158,6 +158,7 @@ var en = map[string]string{
 	"tryIt":             "Try it in the playground",
 	"type":              "type",
 	"urlIgnored":        "Ignored in the URL:",
+	"loading":           "Loading…",
 	"usedByStep":        "used by this step",
 	"value":             "value",
 }
@@ -299,6 +300,7 @@ var zhCN = map[string]string{
 	"tryIt":             "在练习场中试一试",
 	"type":              "类型",
 	"urlIgnored":        "URL 中被忽略的部分：",
+	"loading":           "正在加载…",
 	"usedByStep":        "本步使用",
 	"value":             "值",
 }

@@ -6,34 +6,14 @@ import (
 	"github.com/bpfplay/bpfplay/lessons"
 )
 
+// The app gets lessons through loadLesson and loadListings. Natively
+// (prerendering, component tests) they answer at once from the embedded
+// curriculum (lessons_embedded.go); in the browser they fetch the site's
+// web/lessons files (lessons_fetched.go), so app.wasm does not carry the
+// lessons' text. Either way `then` runs on the UI goroutine.
+
 // lesson wraps lessons.Lesson with the lookups the pages need.
 type lesson struct{ *lessons.Lesson }
-
-// allLessons returns the curriculum, or an error the home page shows.
-func allLessons() ([]lesson, error) {
-	ls, err := lessons.Load()
-	if err != nil {
-		return nil, fmt.Errorf("the lessons could not be loaded: %v", err)
-	}
-	out := make([]lesson, len(ls))
-	for i, l := range ls {
-		out[i] = lesson{l}
-	}
-	return out, nil
-}
-
-// getLesson parses only the lesson asked for (lessons caches it), so
-// opening a lesson does not pay for the whole curriculum.
-func getLesson(id string) (lesson, error) {
-	l, ok, err := lessons.Find(id)
-	if err != nil {
-		return lesson{}, fmt.Errorf("the lesson could not be loaded: %v", err)
-	}
-	if !ok {
-		return lesson{}, fmt.Errorf("there is no lesson %q", truncate(id, 40))
-	}
-	return lesson{l}, nil
-}
 
 // text is the lesson's text in lang, falling back to English.
 func (l lesson) text(lang string) *lessons.Text {
@@ -56,4 +36,30 @@ func (l lesson) note(lang string, line int) (key, note string) {
 		return "", ""
 	}
 	return key, l.text(lang).Notes[key]
+}
+
+// inLang picks lang from a by-language map, falling back to English.
+func inLang(m map[string]string, lang string) string {
+	if s, ok := m[lang]; ok && s != "" {
+		return s
+	}
+	return m["en"]
+}
+
+func noSuchLesson(id string) error { return fmt.Errorf("there is no lesson %q", truncate(id, 40)) }
+
+func lessonLoadFailed(err error) error { return fmt.Errorf("the lesson could not be loaded: %v", err) }
+
+// validLessonID says whether id could name a lesson (a-z, 0-9, '-'), so a
+// crafted URL is answered without a request.
+func validLessonID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -32,10 +32,12 @@ func (a *App) Render() (ui app.UI) {
 	}
 	lang := a.loc.Lang
 	var body app.UI
-	switch a.loc.Page {
-	case PageLesson:
+	switch {
+	case a.loading:
+		body = el("p").ID("bp-loading").Class("bp-muted").Role("status").Text(a.t("loading"))
+	case a.loc.Page == PageLesson:
 		body = a.renderLesson()
-	case PagePlay:
+	case a.loc.Page == PagePlay:
 		body = a.renderPlay()
 	default:
 		body = a.renderHome()
@@ -52,13 +54,14 @@ func (a *App) Render() (ui app.UI) {
 		steps = a.trace.Len()
 	}
 	return app.Div().Class(cls).Lang(lang).Body(
-		app.Div().ID("bp-ready").Hidden(true).
+		// #bp-ready says the page shows what the URL names: tests wait for it.
+		app.If(!a.loading, app.Div().ID("bp-ready").Hidden(true).
 			DataSet("page", a.loc.Page).
 			DataSet("lesson", a.lessonID).
 			DataSet("step", a.loc.Step).
 			DataSet("steps", steps).
 			DataSet("lang", lang).
-			DataSet("embed", a.loc.Embed),
+			DataSet("embed", a.loc.Embed)),
 		a.renderHeader(),
 		a.renderProblems(),
 		el("main").ID("bp-main").Body(body),
@@ -135,10 +138,10 @@ func (a *App) renderProblems() app.UI {
 // ---- home ----
 
 func (a *App) renderHome() app.UI {
-	ls, err := allLessons()
-	if err != nil {
-		return app.Div().Class("bp-error").Role("alert").Text(err.Error())
+	if a.loadErr != "" {
+		return a.renderLoadError()
 	}
+	ls := a.listings
 	lang := a.loc.Lang
 	return app.Div().Class("bp-home").Body(
 		el("h1").Text(a.t("tagline")),
@@ -147,13 +150,12 @@ func (a *App) renderHome() app.UI {
 		el("ol").ID("bp-lessons").Class("bp-lesson-list").Body(
 			app.Range(ls).Slice(func(i int) app.UI {
 				l := ls[i]
-				t := l.text(lang)
 				loc := Loc{Page: PageLesson, Lesson: l.ID}
 				return el("li").Body(
 					el("a").Attr("href", a.link(loc)).DataSet("lesson", l.ID).
 						OnClick(a.onLink(loc)).
-						Body(el("strong").Text(t.Title)),
-					app.Div().Class("bp-muted").Text(t.Summary),
+						Body(el("strong").Text(inLang(l.Titles, lang))),
+					app.Div().Class("bp-muted").Text(inLang(l.Summaries, lang)),
 				)
 			}),
 		),
@@ -167,13 +169,10 @@ func (a *App) renderHome() app.UI {
 // ---- lesson ----
 
 func (a *App) renderLesson() app.UI {
-	if a.loadErr != "" {
+	if a.loadErr != "" || a.lesson.Lesson == nil {
 		return a.renderLoadError()
 	}
-	l, err := getLesson(a.lessonID)
-	if err != nil {
-		return app.Div().Class("bp-error").Role("alert").Text(err.Error())
-	}
+	l := a.lesson
 	lang := a.loc.Lang
 	t := l.text(lang)
 	st, ok := a.current()

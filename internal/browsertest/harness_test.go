@@ -91,9 +91,9 @@ func buildSite(root, pkg, prefix string) (string, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "web"), 0o755); err != nil {
 		return "", err
 	}
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "web", "app.wasm"), pkg)
+	// The Makefile's build (scripts/build-wasm.sh), for both apps.
+	build := exec.Command("sh", "scripts/build-wasm.sh", filepath.Join(dir, "web", "app.wasm"), pkg)
 	build.Dir = root
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := build.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building %s for wasm: %v\n%s", pkg, err, out)
 	}

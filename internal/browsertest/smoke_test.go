@@ -98,3 +98,28 @@ func TestPrefixedSite(t *testing.T) {
 	}
 	b.check(srv.URL + "/some/path/")
 }
+
+// TestUnknownLesson: the app fetches lessons from the site (app.wasm does not
+// embed them). A lesson id the site does not have gives the app's own
+// message, and an id that cannot be a lesson is refused without a request.
+func TestUnknownLesson(t *testing.T) {
+	dir := siteDirectory(t)
+	srv := serveSite(t, dir, "")
+	b := newBrowser(t)
+	for _, id := range []string{"no-such-lesson", "..%2Fetc%2Fpasswd"} {
+		b.open(srv.URL + "/?lesson=" + id)
+		var msg string
+		b.eval(`(document.querySelector("#bp-main [role=alert]") || {}).textContent || ""`, &msg)
+		if !strings.Contains(msg, "there is no lesson") {
+			t.Errorf("?lesson=%s shows %q, want the app's \"there is no lesson\" message", id, msg)
+		}
+	}
+	b.mu.Lock()
+	reqs := append([]string(nil), b.requests...)
+	b.mu.Unlock()
+	for _, r := range reqs {
+		if strings.Contains(r, "passwd") && !strings.HasPrefix(r, srv.URL+"/?lesson=") {
+			t.Errorf("a crafted lesson id reached the network: %s", r)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,6 +20,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bpfplay/bpfplay/lessons"
 	"github.com/bpfplay/bpfplay/static"
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
 )
@@ -34,7 +36,8 @@ func CleanPrefix(p string) string {
 
 // Handler is the go-app handler of the site: local icons and CSS only, a
 // loading label, and a service worker that serves the cached app offline.
-func Handler(prefix, version string) *app.Handler {
+// cacheable are more static files (under /web) for the worker to cache.
+func Handler(prefix, version string, cacheable []string) *app.Handler {
 	h := &app.Handler{
 		Name:            "bpfplay",
 		ShortName:       "bpfplay",
@@ -54,6 +57,7 @@ func Handler(prefix, version string) *app.Handler {
 		Styles:                []string{"/web/bpfplay.css"},
 		Version:               version,
 		ServiceWorkerTemplate: workerJS,
+		CacheableResources:    cacheable,
 	}
 	if p := CleanPrefix(prefix); p != "" {
 		h.Resources = app.GitHubPages(strings.TrimPrefix(p, "/"))
@@ -130,9 +134,19 @@ func Write(dir, prefix, wasmExec string) error {
 		}
 		return nil
 	})
+	lessonFiles, err := lessonFiles()
+	if err != nil {
+		return err
+	}
+	var cacheable []string
+	for _, f := range lessonFiles {
+		sum.Write([]byte(f.path))
+		sum.Write(f.data)
+		cacheable = append(cacheable, "/web/"+f.path)
+	}
 	version := hex.EncodeToString(sum.Sum(nil))[:16]
 
-	if err := app.GenerateStaticWebsite(dir, Handler(prefix, version)); err != nil {
+	if err := app.GenerateStaticWebsite(dir, Handler(prefix, version, cacheable)); err != nil {
 		return fmt.Errorf("generating the site: %w", err)
 	}
 	if err := fixIndex(filepath.Join(dir, "index.html")); err != nil {
@@ -154,10 +168,52 @@ func Write(dir, prefix, wasmExec string) error {
 	if err != nil {
 		return fmt.Errorf("copying static assets: %w", err)
 	}
+	for _, f := range lessonFiles {
+		p := filepath.Join(dir, "web", filepath.FromSlash(f.path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+			return err
+		}
+	}
 	if bad := OffOriginURLs(dir); len(bad) > 0 {
 		return fmt.Errorf("the site would make off-origin requests: %s", strings.Join(bad, ", "))
 	}
 	return nil
+}
+
+// siteFile is a file the site writer generates, path relative to dir/web.
+type siteFile struct {
+	path string
+	data []byte
+}
+
+// lessonFiles are the lessons as the browser app fetches them (app.wasm
+// does not embed them): lessons/ID.json, one lessons.Bundle per lesson, and
+// lessons/index.json, the home page's list.
+func lessonFiles() ([]siteFile, error) {
+	bundles, err := lessons.Bundles()
+	if err != nil {
+		return nil, fmt.Errorf("lessons: %w", err)
+	}
+	var out []siteFile
+	for _, b := range bundles {
+		data, err := json.Marshal(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, siteFile{"lessons/" + lessons.IDOf(b.Dir) + ".json", data})
+	}
+	listings, err := lessons.Listings()
+	if err != nil {
+		return nil, fmt.Errorf("lessons: %w", err)
+	}
+	data, err := json.Marshal(listings)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, siteFile{"lessons/index.json", data}), nil
 }
 
 // fixIndex edits go-app's generated page: it lets people zoom (go-app sets

@@ -1,0 +1,39 @@
+#!/bin/sh
+# build-wasm.sh OUT PKG: builds PKG (a split-main go-app entry) as OUT, the
+# app.wasm of a static site. The Makefile and the size/cold-start benchmark
+# both build through here, so bpfplay and the minimal go-app baseline are built
+# exactly the same way.
+#
+# The build uses a copy of the pinned cilium/ebpf module in which three files
+# that cannot run in a browser are stubs (wasm/overlay/README.md), through an
+# alternate go.mod (-modfile) that replaces the module with that copy. Native
+# builds and tests use the module as published. The minimal app does not
+# import cilium: for it the copy changes nothing.
+set -eu
+out=$1 pkg=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+go=${GO:-go}
+$go mod download github.com/cilium/ebpf
+src=$($go list -m -f '{{.Dir}}' github.com/cilium/ebpf)
+ver=$($go list -m -f '{{.Version}}' github.com/cilium/ebpf)
+work="$root/build/wasm-deps"
+copy="$work/cilium-ebpf-$ver"
+ov="$root/wasm/overlay"
+if [ ! -f "$copy/.stubbed" ] || [ "$ov" -nt "$copy/.stubbed" ]; then
+	rm -rf "$copy"
+	mkdir -p "$work"
+	cp -R "$src" "$copy"
+	chmod -R u+w "$copy"
+	cp "$ov/vdso.go.txt" "$copy/internal/linux/vdso.go"
+	cp "$ov/elf.go.txt" "$copy/internal/elf.go"
+	cp "$ov/testmain.go.txt" "$copy/internal/testutils/testmain/main.go"
+	rm "$copy/internal/testutils/testmain/windows.go"
+	touch "$copy/.stubbed"
+fi
+sed '/^replace github.com\/cilium\/ebpf /d' go.mod >"$work/wasm.go.mod"
+printf '\nreplace github.com/cilium/ebpf %s => %s\n' "$ver" "$copy" >>"$work/wasm.go.mod"
+cp go.sum "$work/wasm.go.sum"
+mkdir -p "$(dirname "$out")"
+GOOS=js GOARCH=wasm $go build -modfile "$work/wasm.go.mod" -trimpath ${BPFPLAY_WASM_GCFLAGS:-} \
+	-ldflags='-s -w' -o "$out" "$pkg"
