@@ -5,7 +5,7 @@
 # exactly the same way.
 #
 # The build uses a copy of the pinned cilium/ebpf module in which three files
-# that cannot run in a browser are stubs (wasm/overlay/README.md), through an
+# that cannot run in a browser are stubs (wasm/cilium-stubs/README.md), through an
 # alternate go.mod (-modfile) that replaces the module with that copy. Native
 # builds and tests use the module as published. The minimal app does not
 # import cilium: for it the copy changes nothing.
@@ -19,17 +19,18 @@ src=$($go list -m -f '{{.Dir}}' github.com/cilium/ebpf)
 ver=$($go list -m -f '{{.Version}}' github.com/cilium/ebpf)
 work="$root/build/wasm-deps"
 copy="$work/cilium-ebpf-$ver"
-ov="$root/wasm/overlay"
-if [ ! -f "$copy/.stubbed" ] || [ "$ov" -nt "$copy/.stubbed" ]; then
+stubs="$root/wasm/cilium-stubs"
+stamp=$(cat "$stubs"/*.txt | cksum)
+if [ "$(cat "$copy/.stubbed" 2>/dev/null)" != "$stamp" ]; then
 	rm -rf "$copy"
 	mkdir -p "$work"
 	cp -R "$src" "$copy"
 	chmod -R u+w "$copy"
-	cp "$ov/vdso.go.txt" "$copy/internal/linux/vdso.go"
-	cp "$ov/elf.go.txt" "$copy/internal/elf.go"
-	cp "$ov/testmain.go.txt" "$copy/internal/testutils/testmain/main.go"
+	cp "$stubs/vdso.go.txt" "$copy/internal/linux/vdso.go"
+	cp "$stubs/elf.go.txt" "$copy/internal/elf.go"
+	cp "$stubs/testmain.go.txt" "$copy/internal/testutils/testmain/main.go"
 	rm "$copy/internal/testutils/testmain/windows.go"
-	touch "$copy/.stubbed"
+	echo "$stamp" >"$copy/.stubbed"
 fi
 sed '/^replace github.com\/cilium\/ebpf /d' go.mod >"$work/wasm.go.mod"
 printf '\nreplace github.com/cilium/ebpf %s => %s\n' "$ver" "$copy" >>"$work/wasm.go.mod"
