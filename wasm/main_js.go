@@ -15,6 +15,7 @@ func main() {
 	// Performance marks let the cold-start benchmark split wasm compile and
 	// Go start-up from the app's own work (see web.Mark).
 	web.Mark("bp-main")
+	web.RepairLocation()
 	web.Register()
 	app.RunWhenOnBrowser()
 }

@@ -69,6 +69,7 @@ type App struct {
 
 	share     string // the last share link made
 	shareKind string // "link" or "embed"
+	shareErr  string // why the last share link could not be made
 
 	unlisten func()
 }
@@ -122,7 +123,7 @@ func (a *App) navigate(ctx app.Context, loc Loc) {
 	a.loc = loc
 	a.ready = true
 	a.loading = true
-	a.share = ""
+	a.share, a.shareErr = "", ""
 	a.errs = nil
 	a.loadErr = ""
 	a.lecture = false
@@ -158,20 +159,19 @@ func (a *App) navigate(ctx app.Context, loc Loc) {
 				}
 			})
 		})
-	case loc.Page == PagePlay:
-		finish(func() {
-			if loc.Shared == "" {
-				a.openPlayground(ctx, "", "")
-				return
-			}
-			s, err := DecodeSource(loc.Shared)
-			if err != nil {
-				a.loadErr = err.Error()
-				a.openPlayground(ctx, "", "")
-			} else {
-				a.openPlayground(ctx, s, "share")
-			}
+	case loc.Page == PagePlay && loc.Shared != "":
+		decodeShare(ctx, loc.Shared, func(s string, err error) {
+			finish(func() {
+				if err != nil {
+					a.loadErr = err.Error()
+					a.openPlayground(ctx, "", "")
+				} else {
+					a.openPlayground(ctx, s, "share")
+				}
+			})
 		})
+	case loc.Page == PagePlay:
+		finish(func() { a.openPlayground(ctx, "", "") })
 	default:
 		a.lessonID = ""
 		loadListings(ctx, a.prefix, func(ls []lessons.Listing, err error) {

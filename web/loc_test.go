@@ -1,3 +1,8 @@
+//go:build !(js && wasm)
+
+// Native only: EncodeSource and DecodeSource are the native share codec
+// (share_flate.go); the browser one is tested in internal/browsertest.
+
 package web
 
 import (

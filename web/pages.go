@@ -407,41 +407,51 @@ func (a *App) renderShareButtons() app.UI {
 	}
 	return el("span").Class("bp-share-buttons").Body(
 		el("button").ID("bp-share").Aria("label", a.t("shareHint")).Text(a.t("share")).
-			OnClick(func(ctx app.Context, e app.Event) { a.makeShare("link") }),
+			OnClick(func(ctx app.Context, e app.Event) { a.makeShare(ctx, "link") }),
 		el("button").ID("bp-embed-code").Aria("label", a.t("embedHint")).Text("</> "+a.t("embed")).
-			OnClick(func(ctx app.Context, e app.Event) { a.makeShare("embed") }),
+			OnClick(func(ctx app.Context, e app.Event) { a.makeShare(ctx, "embed") }),
 	)
 }
 
-// shareLoc is the Loc a share link opens: the lesson, or the whole scenario
-// in the fragment, at the current step and language.
-func (a *App) shareLoc() Loc {
+// makeShare makes the share link (kind "link") or the embed snippet
+// ("embed") for what is shown: the lesson, or the whole scenario in the
+// fragment, at the current step and language. Compressing the scenario may
+// finish later (in the browser it is asynchronous).
+func (a *App) makeShare(ctx app.Context, kind string) {
 	loc := Loc{Step: a.loc.Step, Insn: a.loc.Insn, Lang: a.loc.Lang}
+	show := func(loc Loc) {
+		origin := ""
+		if app.IsClient {
+			origin = app.Window().Get("location").Get("origin").String()
+		}
+		if kind == "embed" {
+			loc.Embed = true
+			a.share = `<iframe src="` + htmlAttr(origin+loc.URL(a.prefix)) + `" title="bpfplay" width="100%" height="560" style="border:1px solid #ccc" loading="lazy"></iframe>`
+		} else {
+			a.share = origin + loc.URL(a.prefix)
+		}
+		a.shareKind, a.shareErr = kind, ""
+	}
 	if a.loc.Page == PageLesson {
 		loc.Page, loc.Lesson = PageLesson, a.lessonID
-	} else {
-		loc.Page = PagePlay
-		loc.Shared = EncodeSource(a.src)
+		show(loc)
+		return
 	}
-	return loc
-}
-
-func (a *App) makeShare(kind string) {
-	loc := a.shareLoc()
-	origin := ""
-	if app.IsClient {
-		origin = app.Window().Get("location").Get("origin").String()
-	}
-	if kind == "embed" {
-		loc.Embed = true
-		a.share = `<iframe src="` + htmlAttr(origin+loc.URL(a.prefix)) + `" title="bpfplay" width="100%" height="560" style="border:1px solid #ccc" loading="lazy"></iframe>`
-	} else {
-		a.share = origin + loc.URL(a.prefix)
-	}
-	a.shareKind = kind
+	loc.Page = PagePlay
+	encodeShare(ctx, a.src, func(frag string, err error) {
+		if err != nil {
+			a.share, a.shareErr = "", err.Error()
+			return
+		}
+		loc.Shared = frag
+		show(loc)
+	})
 }
 
 func (a *App) renderShare() app.UI {
+	if a.shareErr != "" {
+		return app.Div().Class("bp-error").Role("alert").Text(a.shareErr)
+	}
 	if a.share == "" {
 		return nil
 	}

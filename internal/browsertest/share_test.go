@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bpfplay/bpfplay/sim/scenario"
+	"github.com/bpfplay/bpfplay/web"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -96,3 +97,53 @@ func TestShareAndEmbed(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestShareCodecs: the browser compresses share links with its own
+// CompressionStream and Go code with compress/flate; each opens the other's
+// links (raw DEFLATE is the format). Damaged and oversized fragments give
+// the app's message, not a blank page.
+func TestShareCodecs(t *testing.T) {
+	srv := serveSite(t, siteDirectory(t), "")
+	want := strings.Split(strings.TrimRight(shareScenario, "\n"), "\n")
+
+	// A link made by Go (docs, tests, the CLI) opens in the browser.
+	b := newBrowser(t)
+	b.open(srv.URL + "/?page=play&step=2#s=" + web.EncodeSource(shareScenario))
+	b.waitStep(2)
+	var lines []string
+	b.eval(`Array.from(document.querySelectorAll("#bp-source li code")).map(c => c.textContent)`, &lines)
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Go-made link shows\n%q\nwant\n%q", lines, want)
+	}
+	b.check(srv.URL)
+
+	// A link made by the browser decodes in Go to the same scenario.
+	b.run("share", chromedp.Click("#bp-share", chromedp.ByQuery), chromedp.WaitReady("#bp-share-out", chromedp.ByQuery))
+	var link string
+	b.eval(`document.querySelector("#bp-share-out").value`, &link)
+	_, frag, ok := strings.Cut(link, "#s=")
+	if !ok {
+		t.Fatalf("share link %q has no #s=", link)
+	}
+	got, err := web.DecodeSource(frag)
+	if err != nil || got != shareScenario {
+		t.Errorf("Go decodes the browser's link to %q, %v; want the scenario", got, err)
+	}
+
+	// Bad fragments: cut short, not base64, and a bomb (1 MiB of zeros
+	// compresses to about 1 KiB).
+	bomb := web.EncodeSource(strings.Repeat("\x00", 1<<20))
+	for frag, msg := range map[string]string{
+		frag[:len(frag)/2]: "does not decompress",
+		"%%%":              "not valid base64url",
+		bomb:               "larger than 256 KiB",
+	} {
+		b2 := newBrowser(t)
+		b2.open(srv.URL + "/?page=play#s=" + frag)
+		var alert string
+		b2.eval(`Array.from(document.querySelectorAll("[role=alert]")).map(e => e.textContent).join(" | ")`, &alert)
+		if !strings.Contains(alert, msg) {
+			t.Errorf("#s=%.20s…: page says %q, want %q", frag, alert, msg)
+		}
+	}
+}

@@ -8,13 +8,15 @@ import (
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/bpfplay/bpfplay/sim/bpfasm"
 	"github.com/bpfplay/bpfplay/sim/vm"
-	"github.com/cilium/ebpf/asm"
 )
 
-// progSource is the assembled body of a prog block.
+// progSource is a prog block whose body assembled at parse time. The
+// instructions are assembled again (deterministically) when the statement
+// runs rather than kept: a Stmt keeping asm.Instructions makes the linker
+// keep cilium's instruction formatter in app.wasm (Stmt reaches an
+// interface), about 40 KiB of code the app never calls.
 type progSource struct {
-	typ   sim.ProgType
-	insns asm.Instructions
+	typ sim.ProgType
 }
 
 // assembleStmt assembles a prog block's body with bpfasm; assembler
@@ -25,8 +27,7 @@ func assembleStmt(st *Stmt) error {
 	if err != nil {
 		return &Error{Line: st.Line, Col: o.ValCol, Msg: err.Error()}
 	}
-	insns, err := bpfasm.Assemble(st.Body)
-	if err != nil {
+	if _, err := bpfasm.Assemble(st.Body); err != nil {
 		var list ErrorList
 		var al bpfasm.ErrorList
 		var one *bpfasm.Error
@@ -45,7 +46,7 @@ func assembleStmt(st *Stmt) error {
 		}
 		return list
 	}
-	st.prog = &progSource{typ: typ, insns: insns}
+	st.prog = &progSource{typ: typ}
 	return nil
 }
 
@@ -75,7 +76,10 @@ func (ex *executor) doProg(s *Stmt, step *Step) error {
 		m, err := st.mapNamed(ref)
 		return m, err == nil
 	}
-	insns := append(asm.Instructions(nil), s.prog.insns...)
+	insns, err := bpfasm.Assemble(s.Body)
+	if err != nil { // assembled at parse time: cannot happen
+		return ex.errAt(s, 0, "prog %s: %v", name, err)
+	}
 	p, err := vm.Load(st.w, name, s.prog.typ, insns, resolve)
 	if err != nil {
 		step.Errno = loadErrno(err)

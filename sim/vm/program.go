@@ -23,11 +23,10 @@ import (
 // Program is a loaded BPF program. It is immutable after Load and may be
 // shared between cloned Worlds.
 type Program struct {
-	name  string
-	typ   sim.ProgType
-	insns asm.Instructions
-	code  []insn   // one entry per raw instruction slot
-	text  []string // disassembly per raw slot ("" for the second half of ld_imm64)
+	name string
+	typ  sim.ProgType
+	code []insn   // one entry per raw instruction slot
+	text []string // disassembly per raw slot ("" for the second half of ld_imm64)
 	// insnEv holds the instruction event of every slot, boxed once.
 	insnEv []sim.Event
 	maps   []mapRef // maps referenced by ld_imm64, indexed by insn.aux
@@ -64,11 +63,6 @@ func (p *Program) Text(pc int) string {
 		return ""
 	}
 	return p.text[pc]
-}
-
-// Instructions returns a copy of the program as loaded.
-func (p *Program) Instructions() asm.Instructions {
-	return append(asm.Instructions(nil), p.insns...)
 }
 
 // LoadError is a program the verifier would refuse at load time because
@@ -273,7 +267,7 @@ func compile(w *sim.World, name string, typ sim.ProgType, insns asm.Instructions
 	if len(insns) > 1000000 {
 		return nil, loadErr(-1, fmt.Sprintf("BPF program is too large. %d insns", len(insns)), "A program has at most one million instructions.")
 	}
-	p := &Program{name: name, typ: typ, insns: append(asm.Instructions(nil), insns...)}
+	p := &Program{name: name, typ: typ}
 
 	// Raw offsets and symbols.
 	raw := make([]int, len(insns)+1)
@@ -434,7 +428,7 @@ func decode(pc int, ins asm.Instruction, typ sim.ProgType) (insn, error) {
 	op := ins.OpCode
 	d := insn{dst: uint8(ins.Dst), src: uint8(ins.Src), off: ins.Offset, imm: ins.Constant}
 	bad := func(what string) (insn, error) {
-		return insn{}, loadErr(pc, what, fmt.Sprintf("Instruction %d (%v) is not a valid BPF instruction.", pc, ins))
+		return insn{}, loadErr(pc, what, fmt.Sprintf("Instruction %d (%s) is not a valid BPF instruction.", pc, bpfasm.Format(ins)))
 	}
 	if op == asm.InvalidOpCode || op > 0x1ffff {
 		return bad(fmt.Sprintf("unknown opcode %#x", uint32(op)))
@@ -586,7 +580,7 @@ func decodeALU(pc int, ins asm.Instruction, d insn) (insn, error) {
 		alu, d.off = asm.MovSX32, 0
 	}
 	bad := func(msg string) (insn, error) {
-		return insn{}, loadErr(pc, msg, fmt.Sprintf("Instruction %d (%v) is not a valid ALU instruction.", pc, ins))
+		return insn{}, loadErr(pc, msg, fmt.Sprintf("Instruction %d (%s) is not a valid ALU instruction.", pc, bpfasm.Format(ins)))
 	}
 	if alu == asm.Swap {
 		switch ins.Constant {
@@ -713,7 +707,7 @@ func decodeJump(pc int, ins asm.Instruction, d insn, typ sim.ProgType) (insn, er
 	op := ins.OpCode
 	is32 := op.Class() == asm.Jump32Class
 	bad := func(msg string) (insn, error) {
-		return insn{}, loadErr(pc, msg, fmt.Sprintf("Instruction %d (%v) is not a valid jump instruction.", pc, ins))
+		return insn{}, loadErr(pc, msg, fmt.Sprintf("Instruction %d (%s) is not a valid jump instruction.", pc, bpfasm.Format(ins)))
 	}
 	switch jop := asm.JumpOp(op & 0xf0); jop {
 	case asm.Ja:
