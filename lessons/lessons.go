@@ -3,7 +3,7 @@
 //
 // The content is embedded (embed.FS) for the CLI, the tests and the site
 // writer. The browser app does not link it: the site carries each lesson as
-// a Bundle (web/lessons/ID.json) and the app parses the one it opens with
+// a Bundle (web/lessons/ID.txt) and the app parses the one it opens with
 // Bundle.Parse, so app.wasm does not carry the curriculum's text. Each lesson
 // is a directory content/NN-id/ with:
 //

@@ -334,6 +334,8 @@ func (a *Arraymap) Values(from uint32, n int) [][]byte {
 
 // ArrayIndexEvent: an array key was decoded and bounds-checked.
 type ArrayIndexEvent struct {
+	_ noCompare
+
 	Map        string `json:"map"`
 	Index      uint32 `json:"index"`
 	MaxEntries uint32 `json:"max_entries"`

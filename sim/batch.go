@@ -423,6 +423,8 @@ func (m *Map) writeBatch(c batchCmd, keys, values [][]byte, elemFlags uint64) (B
 // BatchStartEvent: a batch command passed its checks and starts. Mode is
 // "buckets" (the hash family's token is a bucket index) or "keys".
 type BatchStartEvent struct {
+	_ noCompare
+
 	Map     string `json:"map"`
 	Op      string `json:"op"`
 	Mode    string `json:"mode"`
@@ -438,6 +440,8 @@ func (e BatchStartEvent) String() string {
 // BatchBucketEvent: a hash batch copied one whole bucket (and deleted it,
 // for lookup_and_delete). Total is the count so far.
 type BatchBucketEvent struct {
+	_ noCompare
+
 	Map     string   `json:"map"`
 	Op      string   `json:"op"`
 	Bucket  uint32   `json:"bucket"`
@@ -458,6 +462,8 @@ func (e BatchBucketEvent) String() string {
 // BatchElemEvent: the generic batch code processed element Index (for a
 // lookup, Skipped means the key had no value and was passed over).
 type BatchElemEvent struct {
+	_ noCompare
+
 	Map     string `json:"map"`
 	Op      string `json:"op"`
 	Index   uint32 `json:"index"`
@@ -476,6 +482,8 @@ func (e BatchElemEvent) String() string {
 // BatchStopEvent: why a batch stopped, the count written back and the
 // out_batch token (empty when not written).
 type BatchStopEvent struct {
+	_ noCompare
+
 	Map      string `json:"map"`
 	Op       string `json:"op"`
 	Count    uint32 `json:"count"`

@@ -110,6 +110,8 @@ func (b *BloomFilter) bitIndex(value []byte, i uint32) uint32 {
 // BloomEvent is one hash function applied to a value: the bit it names and
 // whether it was already set (peek stops at the first clear bit).
 type BloomEvent struct {
+	_ noCompare
+
 	Map   string `json:"map"`
 	Op    string `json:"op"` // push or peek
 	Hash  uint32 `json:"hash"`

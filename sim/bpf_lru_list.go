@@ -652,6 +652,8 @@ func (l *bpfLRU) cursorName(L *lruList, c int32) string {
 // LRUMoveEvent: a node moved between LRU lists. CPU is the owner of the
 // lists involved (-1 for the common global lists).
 type LRUMoveEvent struct {
+	_ noCompare
+
 	Map  string `json:"map"`
 	CPU  int    `json:"cpu"`
 	Node int    `json:"node"`
@@ -673,6 +675,8 @@ func (e LRUMoveEvent) String() string {
 // LRURotateEvent: one rotation of a list set (active demotion, then the
 // inactive scan from the cursor).
 type LRURotateEvent struct {
+	_ noCompare
+
 	Map            string `json:"map"`
 	CPU            int    `json:"cpu"`
 	ActiveBefore   int    `json:"active_before"`
@@ -692,6 +696,8 @@ func (e LRURotateEvent) String() string {
 // LRUShrinkEvent: a shrink pass over INACTIVE; Forced means the second-chance
 // pass freed nothing and one node is taken ignoring ref bits.
 type LRUShrinkEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	CPU    int    `json:"cpu"`
 	Want   int    `json:"want"`
@@ -710,6 +716,8 @@ func (e LRUShrinkEvent) String() string {
 
 // LRUEvictEvent: an element was removed from the hash to free its node.
 type LRUEvictEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	Node   int    `json:"node"`
 	Key    string `json:"key"`
@@ -723,6 +731,8 @@ func (e LRUEvictEvent) String() string {
 
 // LRURefillEvent: a CPU's local free list was refilled from the global lists.
 type LRURefillEvent struct {
+	_ noCompare
+
 	Map      string `json:"map"`
 	CPU      int    `json:"cpu"`
 	Target   int    `json:"target_free"`
@@ -738,6 +748,8 @@ func (e LRURefillEvent) String() string {
 
 // LRUStealEvent: a node was taken from a CPU's local lists by another CPU.
 type LRUStealEvent struct {
+	_ noCompare
+
 	Map  string `json:"map"`
 	CPU  int    `json:"cpu"`
 	From int    `json:"from"`
@@ -751,6 +763,8 @@ func (e LRUStealEvent) String() string {
 
 // LRURefEvent: a node's reference bit was set.
 type LRURefEvent struct {
+	_ noCompare
+
 	Map  string `json:"map"`
 	Node int    `json:"node"`
 	Key  string `json:"key"`

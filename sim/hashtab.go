@@ -882,6 +882,8 @@ func (m *Map) ProgLookupPercpu(key []byte, cpu int) ([]byte, Errno) {
 
 // HashComputedEvent: the key was hashed and its bucket chosen.
 type HashComputedEvent struct {
+	_ noCompare
+
 	Map      string `json:"map"`
 	Key      string `json:"key"`
 	Seed     uint32 `json:"seed"`
@@ -898,6 +900,8 @@ func (e HashComputedEvent) String() string {
 
 // HashWalkEvent: one element of a bucket chain compared with the key.
 type HashWalkEvent struct {
+	_ noCompare
+
 	Map       string `json:"map"`
 	Bucket    uint32 `json:"bucket"`
 	Pos       int    `json:"pos"`
@@ -920,6 +924,8 @@ func (e HashWalkEvent) String() string {
 
 // HashInsertEvent: a new element linked at the head of its bucket.
 type HashInsertEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	Bucket uint32 `json:"bucket"`
 	Key    string `json:"key"`
@@ -934,6 +940,8 @@ func (e HashInsertEvent) String() string {
 // HashMoveEvent: a replacing update linked a new element at the bucket head
 // and unlinked the old one, so the key moved to the head.
 type HashMoveEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	Bucket uint32 `json:"bucket"`
 	Key    string `json:"key"`
@@ -947,6 +955,8 @@ func (e HashMoveEvent) String() string {
 // HashInPlaceEvent: an existing element's value was rewritten where it is
 // (per-CPU maps, BPF_F_LOCK); its bucket position did not change.
 type HashInPlaceEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	Bucket uint32 `json:"bucket"`
 	Key    string `json:"key"`
@@ -959,6 +969,8 @@ func (e HashInPlaceEvent) String() string {
 
 // HashUnlinkEvent: an element left its bucket (delete, eviction).
 type HashUnlinkEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	Bucket uint32 `json:"bucket"`
 	Key    string `json:"key"`
@@ -973,6 +985,8 @@ func (e HashUnlinkEvent) String() string {
 // HashRestartEvent: get_next_key was given a key that is not in the map,
 // so it returns the first key again.
 type HashRestartEvent struct {
+	_ noCompare
+
 	Map string `json:"map"`
 	Key string `json:"key"`
 }

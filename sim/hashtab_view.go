@@ -148,40 +148,47 @@ func (h *Hashtab) LRU() *LRUView {
 		return nil
 	}
 	v := &LRUView{Common: !l.percpu, TargetFree: l.targetFree, NrScans: l.nrScans}
-	nodes := func(sent int32) []LRUNodeView {
-		var out []LRUNodeView
-		for n := l.next[sent]; n != sent; n = l.next[n] {
-			e := l.elem(n)
-			nv := LRUNodeView{Node: int(e), Ref: l.ref[n], CPU: int(l.cpu[n])}
-			if h.isLinked(e) {
-				nv.Key = append([]byte(nil), h.keyOf(e)...)
-			}
-			out = append(out, nv)
-		}
-		return out
-	}
-	list := func(L *lruList) LRUListsView {
-		lv := LRUListsView{CPU: L.owner, Active: nodes(L.sent[LRUActive]), Inactive: nodes(L.sent[LRUInactive]),
-			Free: nodes(L.sent[LRUFree]), FreeUnused: L.virgin, Cursor: -1}
-		i := 0
-		for n := l.next[L.sent[LRUInactive]]; n != L.sent[LRUInactive]; n = l.next[n] {
-			if n == L.cursor {
-				lv.Cursor = i
-			}
-			i++
-		}
-		return lv
-	}
 	if l.percpu {
 		for c := range l.lists {
-			v.Lists = append(v.Lists, list(&l.lists[c]))
+			v.Lists = append(v.Lists, h.lruListsView(&l.lists[c]))
 		}
 		return v
 	}
-	v.Lists = []LRUListsView{list(&l.common)}
+	v.Lists = []LRUListsView{h.lruListsView(&l.common)}
 	for c := range l.locals {
 		loc := &l.locals[c]
-		v.Locals = append(v.Locals, LRULocalView{CPU: c, Free: nodes(loc.freeSent), Pending: nodes(loc.pendSent), NextSteal: loc.nextSteal})
+		v.Locals = append(v.Locals, LRULocalView{CPU: c, Free: h.lruNodes(loc.freeSent), Pending: h.lruNodes(loc.pendSent), NextSteal: loc.nextSteal})
 	}
 	return v
+}
+
+// lruListsView is one set of active/inactive/free lists.
+func (h *Hashtab) lruListsView(L *lruList) LRUListsView {
+	l := h.lru
+	lv := LRUListsView{CPU: L.owner, Active: h.lruNodes(L.sent[LRUActive]), Inactive: h.lruNodes(L.sent[LRUInactive]),
+		Free: h.lruNodes(L.sent[LRUFree]), FreeUnused: L.virgin, Cursor: -1}
+	i := 0
+	for n := l.next[L.sent[LRUInactive]]; n != L.sent[LRUInactive]; n = l.next[n] {
+		if n == L.cursor {
+			lv.Cursor = i
+		}
+		i++
+	}
+	return lv
+}
+
+// lruNodes lists the nodes after sentinel sent, head first. (A method, not
+// a closure: a closure called five times is inlined five times.)
+func (h *Hashtab) lruNodes(sent int32) []LRUNodeView {
+	l := h.lru
+	var out []LRUNodeView
+	for n := l.next[sent]; n != sent; n = l.next[n] {
+		e := l.elem(n)
+		nv := LRUNodeView{Node: int(e), Ref: l.ref[n], CPU: int(l.cpu[n])}
+		if h.isLinked(e) {
+			nv.Key = append([]byte(nil), h.keyOf(e)...)
+		}
+		out = append(out, nv)
+	}
+	return out
 }

@@ -62,6 +62,8 @@ type bpffsDir struct{}
 
 // PinEvent is one bpffs operation.
 type PinEvent struct {
+	_ noCompare
+
 	Op     string `json:"op"` // pin, get, unpin, mkdir, rmdir
 	Path   string `json:"path"`
 	Object string `json:"object,omitempty"`

@@ -214,6 +214,8 @@ func LPMKey(prefixlen uint32, data []byte) []byte {
 // compared (min of the node's and the key's prefix length), how many of them
 // matched, and where the descent goes next (child 0 or 1, or -1 to stop).
 type LPMVisitEvent struct {
+	_ noCompare
+
 	Map      string `json:"map"`
 	Op       string `json:"op"`
 	Depth    int    `json:"depth"`
@@ -240,6 +242,8 @@ func (e LPMVisitEvent) String() string {
 
 // LPMBestEvent is the longest matching prefix found so far during a lookup.
 type LPMBestEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	Prefix string `json:"prefix"`
 }
@@ -252,6 +256,8 @@ func (e LPMBestEvent) String() string {
 // LPMNodeEvent is a structural change: a real node inserted or replaced, an
 // intermediate node created or removed, a deleted node kept as intermediate.
 type LPMNodeEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	Action string `json:"action"` // insert, replace, im_create, im_remove, im_mark, im_fill, remove
 	Prefix string `json:"prefix"`
@@ -269,6 +275,8 @@ func (e LPMNodeEvent) String() string {
 
 // LPMWalkEvent is one step of get_next_key's post-order search.
 type LPMWalkEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	Step   string `json:"step"` // exact, restart, up, right_subtree, parent, leftmost, end
 	Prefix string `json:"prefix,omitempty"`

@@ -132,6 +132,8 @@ func (o mapInMap) byID(id uint32) *Map {
 // InnerSwapEvent says which inner map a slot held before and after an update
 // or delete: programs that look the slot up from now on see the new one.
 type InnerSwapEvent struct {
+	_ noCompare
+
 	Map     string `json:"map"`
 	Slot    string `json:"slot"` // the index or the key in hex
 	OldID   uint32 `json:"old_id,omitempty"`

@@ -30,6 +30,8 @@ type ProgArray struct {
 
 // ProgArrayEvent reports a slot change of a program array.
 type ProgArrayEvent struct {
+	_ noCompare
+
 	Map   string `json:"map"`
 	Index uint32 `json:"index"`
 	Op    string `json:"op"` // "set", "replace" or "clear"

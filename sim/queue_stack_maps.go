@@ -84,6 +84,8 @@ func (q *QueueStack) count() int {
 // QueueEvent is one step of a queue or stack operation: which slot was
 // written or read and where head and tail are afterwards.
 type QueueEvent struct {
+	_ noCompare
+
 	Map    string `json:"map"`
 	Op     string `json:"op"`     // push, pop, peek, drop
 	Action string `json:"action"` // write, read, drop_oldest

@@ -75,6 +75,8 @@ type RingRecord struct {
 
 // RingEvent reports a ring buffer operation and the positions after it.
 type RingEvent struct {
+	_ noCompare
+
 	Map      string `json:"map"`
 	Op       string `json:"op"` // reserve, submit, discard, output, consume, set_consumer
 	Pos      uint64 `json:"pos"`

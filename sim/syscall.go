@@ -6,6 +6,8 @@ import "fmt"
 // (map_create in kernel/bpf/syscall.c). A lesson walks these to show why a
 // create failed and which bpf_map_ops row was chosen.
 type CreateCheckEvent struct {
+	_ noCompare
+
 	Map   string `json:"map"`
 	Step  string `json:"step"`
 	Ok    bool   `json:"ok"`
@@ -22,6 +24,8 @@ func (e CreateCheckEvent) String() string {
 
 // MapCreatedEvent reports a new map: its ID, fd and the seed it will hash with.
 type MapCreatedEvent struct {
+	_ noCompare
+
 	Map        string `json:"map"`
 	Type       string `json:"type"`
 	ID         uint32 `json:"id"`

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"errors"
+	"github.com/bpfplay/bpfplay/internal/errs"
 
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/bpfplay/bpfplay/sim/scenario"
@@ -43,8 +43,7 @@ func (s *scenarioTrace) Step(i int) StepView {
 		v.Ret, v.HasRet = *st.Ret, true
 	}
 	if st.Err != nil {
-		var e *scenario.Error
-		if errors.As(st.Err, &e) {
+		if e, ok := errs.As[*scenario.Error](st.Err); ok {
 			v.Err = e.Msg
 		} else {
 			v.Err = st.Err.Error()
@@ -72,16 +71,14 @@ func (s *scenarioTrace) StepErrors() []ScriptError {
 
 // positionsOf converts the scenario package's positioned errors.
 func positionsOf(err error) ([]ScriptError, bool) {
-	var list scenario.ErrorList
-	if errors.As(err, &list) {
+	if list, ok := errs.As[scenario.ErrorList](err); ok {
 		out := make([]ScriptError, len(list))
 		for i, e := range list {
 			out[i] = ScriptError{Line: e.Line, Col: e.Col, Msg: e.Msg}
 		}
 		return out, true
 	}
-	var one *scenario.Error
-	if errors.As(err, &one) {
+	if one, ok := errs.As[*scenario.Error](err); ok {
 		return []ScriptError{{Line: one.Line, Col: one.Col, Msg: one.Msg}}, true
 	}
 	return nil, false

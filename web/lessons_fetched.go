@@ -22,7 +22,7 @@ var (
 // errNotFound is a 404 from the site: for a lesson, "there is no lesson".
 var errNotFound = errors.New("not found")
 
-// loadLesson fetches web/lessons/ID.json (the service worker serves it
+// loadLesson fetches web/lessons/ID.txt (the service worker serves it
 // offline) and parses it, once per session.
 func loadLesson(ctx app.Context, prefix, id string, then func(lesson, error)) {
 	if l, ok := fetchedLessons[id]; ok {
@@ -33,8 +33,30 @@ func loadLesson(ctx app.Context, prefix, id string, then func(lesson, error)) {
 		then(lesson{}, noSuchLesson(id))
 		return
 	}
+	// The page's prefetch (web/site's prefetchScript) may hold the lesson
+	// already, or be on its way: then there is no loading frame, or no
+	// second request.
+	var pending js.Value
+	if pre := js.Global().Get("bpLesson"); pre.Truthy() && pre.Get("id").String() == id {
+		js.Global().Set("bpLesson", js.Undefined()) // used once
+		if pre.Get("done").Bool() && pre.Get("text").Type() == js.TypeString {
+			l, err := parseLesson(id, pre.Get("text").String())
+			if err == nil {
+				fetchedLessons[id] = l
+			}
+			then(l, err)
+			return
+		}
+		pending = pre.Get("promise")
+	}
 	ctx.Async(func() {
-		l, err := fetchLesson(prefix, id)
+		var l lesson
+		var err error
+		if text, perr := awaitText(pending); perr == nil {
+			l, err = parseLesson(id, text)
+		} else {
+			l, err = fetchLesson(prefix, id)
+		}
 		ctx.Dispatch(func(app.Context) {
 			if err == nil {
 				fetchedLessons[id] = l
@@ -45,15 +67,33 @@ func loadLesson(ctx app.Context, prefix, id string, then func(lesson, error)) {
 }
 
 func fetchLesson(prefix, id string) (lesson, error) {
-	raw, err := fetchBytes(prefix + "/web/lessons/" + id + ".json")
+	raw, err := fetchBytes(prefix + "/web/lessons/" + id + ".txt")
 	if errors.Is(err, errNotFound) {
 		return lesson{}, noSuchLesson(id)
 	}
 	if err != nil {
 		return lesson{}, lessonLoadFailed(err)
 	}
-	var b lessons.Bundle
-	if err := json.Unmarshal(raw, &b); err != nil {
+	return parseLesson(id, string(raw))
+}
+
+// awaitText waits for the prefetch promise; an error when there is none or
+// it brought no text (then the app fetches the lesson itself).
+func awaitText(p js.Value) (string, error) {
+	if !p.Truthy() {
+		return "", errNotFound
+	}
+	v, err := await(p)
+	if err != nil || v.Type() != js.TypeString {
+		return "", errNotFound
+	}
+	return v.String(), nil
+}
+
+// parseLesson parses the bundle file of lesson id.
+func parseLesson(id, text string) (lesson, error) {
+	b, err := lessons.ParseBundle(text)
+	if err != nil {
 		return lesson{}, lessonLoadFailed(err)
 	}
 	l, err := b.Parse()
@@ -61,7 +101,7 @@ func fetchLesson(prefix, id string) (lesson, error) {
 		return lesson{}, lessonLoadFailed(err)
 	}
 	if l.ID != id {
-		return lesson{}, lessonLoadFailed(fmt.Errorf("web/lessons/%s.json holds lesson %q", id, l.ID))
+		return lesson{}, lessonLoadFailed(fmt.Errorf("web/lessons/%s.txt holds lesson %q", id, l.ID))
 	}
 	return lesson{l}, nil
 }

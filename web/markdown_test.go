@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"strings"
 	"testing"
 
@@ -34,6 +35,16 @@ func TestMarkdownSubset(t *testing.T) {
 		"snake_case_name", "<li>one</li>", "<ol>", "<pre><code>map m type=hash</code></pre>"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in %s", want, out)
+		}
+	}
+}
+
+// TestEscapeHTML: escapeHTML agrees with the standard library's
+// html.EscapeString (which the app no longer links).
+func TestEscapeHTML(t *testing.T) {
+	for _, s := range []string{"", "plain", `<script>alert("x")</script>`, "a & b's", `"'<>&&`, "中文 <b>", "\x00&"} {
+		if got, want := escapeHTML(s), html.EscapeString(s); got != want {
+			t.Errorf("escapeHTML(%q) = %q, html.EscapeString gives %q", s, got, want)
 		}
 	}
 }

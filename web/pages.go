@@ -426,7 +426,7 @@ func (a *App) makeShare(ctx app.Context, kind string) {
 		}
 		if kind == "embed" {
 			loc.Embed = true
-			a.share = `<iframe src="` + htmlAttr(origin+loc.URL(a.prefix)) + `" title="bpfplay" width="100%" height="560" style="border:1px solid #ccc" loading="lazy"></iframe>`
+			a.share = `<iframe src="` + escapeHTML(origin+loc.URL(a.prefix)) + `" title="bpfplay" width="100%" height="560" style="border:1px solid #ccc" loading="lazy"></iframe>`
 		} else {
 			a.share = origin + loc.URL(a.prefix)
 		}
@@ -473,11 +473,6 @@ func (a *App) renderShare() app.UI {
 				}
 			}),
 	)
-}
-
-func htmlAttr(s string) string {
-	r := strings.NewReplacer(`&`, "&amp;", `"`, "&quot;", `<`, "&lt;", `>`, "&gt;")
-	return r.Replace(s)
 }
 
 func ternary(c bool, a, b string) string {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html"
 	"strconv"
 	"strings"
 
@@ -115,10 +114,10 @@ func (a *App) renderSource(st StepView) app.UI {
 	var b strings.Builder
 	b.WriteString(`<ol id="bp-source" class="bp-listing" start="` + strconv.Itoa(from+1) + `">`)
 	for n := from + 1; n <= to; n++ {
-		code := html.EscapeString(lines[n-1])
+		code := escapeHTML(lines[n-1])
 		if n == st.Line {
 			b.WriteString(`<li data-line="` + strconv.Itoa(n) + `" class="bp-cur" aria-current="step"><span class="bp-marker" aria-hidden="true">▶ </span><span class="bp-sr">` +
-				html.EscapeString(a.t("currentLine")) + `: </span><code>` + code + `</code></li>`)
+				escapeHTML(a.t("currentLine")) + `: </span><code>` + code + `</code></li>`)
 			continue
 		}
 		b.WriteString(`<li data-line="` + strconv.Itoa(n) + `"><span class="bp-marker" aria-hidden="true">  </span><code>` + code + `</code></li>`)
@@ -177,8 +176,8 @@ func (a *App) renderEvents(st StepView) app.UI {
 	var b strings.Builder
 	b.WriteString(`<ol id="bp-events" class="bp-event-list">`)
 	for _, e := range evs {
-		k := html.EscapeString(e.Kind())
-		b.WriteString(`<li data-kind="` + k + `"><span class="bp-kind">` + k + `</span> ` + html.EscapeString(e.String()) + `</li>`)
+		k := escapeHTML(e.Kind())
+		b.WriteString(`<li data-kind="` + k + `"><span class="bp-kind">` + k + `</span> ` + escapeHTML(e.String()) + `</li>`)
 	}
 	b.WriteString(`</ol>`)
 	return el("section").Class("bp-events").Aria("label", a.t("events")).Body(

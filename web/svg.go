@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html"
 	"strconv"
 	"strings"
 
@@ -21,7 +20,7 @@ func newSVG(w, h int, label string) *svgDoc {
 	d := &svgDoc{w: w, h: h}
 	d.b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" class="bp-svg" role="img" viewBox="0 0 `)
 	d.b.WriteString(strconv.Itoa(w) + " " + strconv.Itoa(h) + `" width="` + strconv.Itoa(w) + `" height="` + strconv.Itoa(h) + `" aria-label="`)
-	d.b.WriteString(html.EscapeString(label))
+	d.b.WriteString(escapeHTML(label))
 	d.b.WriteString(`" font-family="ui-monospace, Menlo, Consolas, monospace" font-size="12">`)
 	return d
 }
@@ -29,7 +28,7 @@ func newSVG(w, h int, label string) *svgDoc {
 // attrs writes name="value" pairs (values escaped).
 func (d *svgDoc) attrs(kv ...string) {
 	for i := 0; i+1 < len(kv); i += 2 {
-		d.b.WriteString(" " + kv[i] + `="` + html.EscapeString(kv[i+1]) + `"`)
+		d.b.WriteString(" " + kv[i] + `="` + escapeHTML(kv[i+1]) + `"`)
 	}
 }
 
@@ -50,7 +49,7 @@ func (d *svgDoc) rect(x, y, w, h int, fill, stroke string, kv ...string) {
 func (d *svgDoc) text(x, y int, s string, kv ...string) {
 	d.b.WriteString(`<text x="` + strconv.Itoa(x) + `" y="` + strconv.Itoa(y) + `"`)
 	d.attrs(kv...)
-	d.b.WriteString(">" + html.EscapeString(s) + "</text>")
+	d.b.WriteString(">" + escapeHTML(s) + "</text>")
 }
 
 func (d *svgDoc) line(x1, y1, x2, y2 int, stroke string, kv ...string) {
@@ -59,7 +58,7 @@ func (d *svgDoc) line(x1, y1, x2, y2 int, stroke string, kv ...string) {
 	d.b.WriteString("/>")
 }
 
-func (d *svgDoc) title(s string) { d.b.WriteString("<title>" + html.EscapeString(s) + "</title>") }
+func (d *svgDoc) title(s string) { d.b.WriteString("<title>" + escapeHTML(s) + "</title>") }
 
 func (d *svgDoc) String() string { return d.b.String() + "</svg>" }
 
@@ -95,3 +94,34 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// htmlDoc builds a static HTML fragment as text, like svgDoc: a view with no
+// event handlers is one app.Raw node instead of a go-app element tree. That
+// is much less code in app.wasm (every go-app builder call is an interface
+// call) and far fewer DOM calls on mount. All text and attribute values go
+// through escapeHTML.
+type htmlDoc struct{ b strings.Builder }
+
+// open writes <tag k="v" ...>.
+func (d *htmlDoc) open(tag string, kv ...string) *htmlDoc {
+	d.b.WriteString("<" + tag)
+	for i := 0; i+1 < len(kv); i += 2 {
+		d.b.WriteString(" " + kv[i] + `="` + escapeHTML(kv[i+1]) + `"`)
+	}
+	d.b.WriteString(">")
+	return d
+}
+
+// text writes escaped text.
+func (d *htmlDoc) text(s string) *htmlDoc { d.b.WriteString(escapeHTML(s)); return d }
+
+// close writes </tag>.
+func (d *htmlDoc) close(tag string) *htmlDoc { d.b.WriteString("</" + tag + ">"); return d }
+
+// elem writes <tag ...>text</tag>.
+func (d *htmlDoc) elem(tag, text string, kv ...string) *htmlDoc {
+	return d.open(tag, kv...).text(text).close(tag)
+}
+
+// UI is the fragment as one node (its first element is the root).
+func (d *htmlDoc) UI() app.UI { return app.Raw(d.b.String()) }

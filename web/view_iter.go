@@ -56,48 +56,49 @@ func (a *App) iterationView(name string, m *sim.Map) app.UI {
 	}
 	seen := map[string]int{}
 	var hexes []string
-	items := make([]app.UI, 0, min(len(keys), maxIterShown))
+	var items htmlDoc
+	shown := 0
 	for i, k := range keys {
 		h := hex.EncodeToString(k)
 		hexes = append(hexes, h)
-		_, dup := seen[h]
-		if len(items) >= maxIterShown && !dup {
-			if !dup {
-				seen[h] = i
-			}
+		first, dup := seen[h]
+		if shown >= maxIterShown && !dup {
+			seen[h] = i
 			continue // summarised below; repeats are always listed
 		}
-		li := el("li").DataSet("key", h)
-		if first, dup := seen[h]; dup {
-			li = li.DataSet("repeat", "1").Class("bp-repeat").Body(
-				el("code").Text(shortBytes(k)),
-				app.Text(" ↻ "+a.t("repeatOf")+" #"+strconv.Itoa(first+1)),
-			)
+		shown++
+		if dup {
+			items.open("li", "data-key", h, "data-repeat", "1", "class", "bp-repeat").
+				elem("code", shortBytes(k)).text(" ↻ " + a.t("repeatOf") + " #" + strconv.Itoa(first+1)).close("li")
 		} else {
 			seen[h] = i
-			li = li.Body(el("code").Text(shortBytes(k)))
+			items.open("li", "data-key", h).elem("code", shortBytes(k)).close("li")
 		}
-		items = append(items, li)
 	}
-	hidden := len(keys) - len(items)
+	hidden := len(keys) - shown
 	dataKeys := strings.Join(hexes, " ")
 	if len(keys) > 4096 {
 		dataKeys = ""
 	}
-	status := ""
-	if st.Errno == sim.ENOENT {
-		status = a.t("walkDone")
+	var d htmlDoc
+	d.open("section", "id", "bp-iter", "class", "bp-iter", "data-keys", dataKeys, "aria-label", a.t("iteration")).
+		elem("h4", a.t("iteration"))
+	if cursor != "" {
+		d.open("p").text(a.t("cursor")+": ").elem("code", cursor).close("p")
 	}
-	return el("section").ID("bp-iter").Class("bp-iter").DataSet("keys", dataKeys).
-		Aria("label", a.t("iteration")).Body(
-		el("h4").Text(a.t("iteration")),
-		app.If(cursor != "", el("p").Body(app.Text(a.t("cursor")+": "), el("code").Text(cursor))),
-		app.If(restarted, el("p").ID("bp-iter-restart").Class("bp-error").Text("↻ "+a.t("restarted"))),
-		el("p").Text(a.t("keysSoFar")+" ("+strconv.Itoa(len(keys))+"):"),
-		el("ol").Class("bp-iter-keys").Body(items...),
-		app.If(hidden > 0, el("p").Class("bp-muted").Text("+"+strconv.Itoa(hidden)+" "+a.t("moreKeys"))),
-		app.If(status != "", el("p").Class("bp-muted").Text(status)),
-	)
+	if restarted {
+		d.elem("p", "↻ "+a.t("restarted"), "id", "bp-iter-restart", "class", "bp-error")
+	}
+	d.elem("p", a.t("keysSoFar")+" ("+strconv.Itoa(len(keys))+"):")
+	d.open("ol", "class", "bp-iter-keys").b.WriteString(items.b.String())
+	d.close("ol")
+	if hidden > 0 {
+		d.elem("p", "+"+strconv.Itoa(hidden)+" "+a.t("moreKeys"), "class", "bp-muted")
+	}
+	if st.Errno == sim.ENOENT {
+		d.elem("p", a.t("walkDone"), "class", "bp-muted")
+	}
+	return d.close("section").UI()
 }
 
 // keyLabel shows an LPM key as its prefix (prefixlen in host order, data in

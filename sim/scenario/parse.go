@@ -109,58 +109,73 @@ type opSpec struct {
 	res      result
 }
 
-var ops = map[string]opSpec{
-	"cpus":    {args: []ArgKind{ArgUint}},
-	"cpu":     {args: []ArgKind{ArgUint}},
-	"seed":    {args: []ArgKind{ArgUint}},
-	"knob":    {args: []ArgKind{ArgWord, ArgWord}, optional: 1},
-	"advance": {args: []ArgKind{ArgUint}},
-	"note":    {args: []ArgKind{ArgText}, optional: 1},
-	"map": {args: []ArgKind{ArgName}, opts: []string{"type", "key", "value", "max", "flags", "seed", "extra", "inner", "lock"},
-		need: []string{"type"}},
-	"update":            {args: []ArgKind{ArgName, ArgKey, ArgValue, ArgFlags}, optional: 1},
-	"lookup":            {args: []ArgKind{ArgName, ArgKey, ArgFlags}, optional: 1, res: resValue},
-	"delete":            {args: []ArgKind{ArgName, ArgKey}},
-	"next":              {args: []ArgKind{ArgName, ArgKey}, optional: 1, res: resKey},
-	"lookup_and_delete": {args: []ArgKind{ArgName, ArgKey, ArgFlags}, optional: 1, res: resValue},
-	"freeze":            {args: []ArgKind{ArgName}},
-	"push":              {args: []ArgKind{ArgName, ArgValue, ArgFlags}, optional: 1},
-	"pop":               {args: []ArgKind{ArgName}, res: resValue},
-	"peek":              {args: []ArgKind{ArgName, ArgValue}, optional: 1, res: resValue},
-	"walk":              {args: []ArgKind{ArgName}, res: resKeys},
-	"consume":           {args: []ArgKind{ArgName}, res: resRecords},
-	"consumer":          {args: []ArgKind{ArgName, ArgUint}},
-	"pin":               {args: []ArgKind{ArgName, ArgPath}},
-	"get":               {args: []ArgKind{ArgPath, ArgName}},
-	"unpin":             {args: []ArgKind{ArgPath}},
-	"mkdir":             {args: []ArgKind{ArgPath}},
-	"rmdir":             {args: []ArgKind{ArgPath}},
-	"prog":              {args: []ArgKind{ArgName}, opts: []string{"type"}, need: []string{"type"}},
-	"run":               {args: []ArgKind{ArgName}, opts: []string{"packet", "repeat", "pid", "comm"}, res: resRet},
-	"end":               {}, // only valid closing a prog block; reported by the parser
+// ops is every statement and its shape. A slice, not a map: a map literal
+// is built by code at start-up, a slice of constants is static data.
+var ops = []struct {
+	name string
+	spec opSpec
+}{
+	{"cpus", opSpec{args: []ArgKind{ArgUint}}},
+	{"cpu", opSpec{args: []ArgKind{ArgUint}}},
+	{"seed", opSpec{args: []ArgKind{ArgUint}}},
+	{"knob", opSpec{args: []ArgKind{ArgWord, ArgWord}, optional: 1}},
+	{"advance", opSpec{args: []ArgKind{ArgUint}}},
+	{"note", opSpec{args: []ArgKind{ArgText}, optional: 1}},
+	{"map", opSpec{args: []ArgKind{ArgName}, opts: []string{"type", "key", "value", "max", "flags", "seed", "extra", "inner", "lock"},
+		need: []string{"type"}}},
+	{"update", opSpec{args: []ArgKind{ArgName, ArgKey, ArgValue, ArgFlags}, optional: 1}},
+	{"lookup", opSpec{args: []ArgKind{ArgName, ArgKey, ArgFlags}, optional: 1, res: resValue}},
+	{"delete", opSpec{args: []ArgKind{ArgName, ArgKey}}},
+	{"next", opSpec{args: []ArgKind{ArgName, ArgKey}, optional: 1, res: resKey}},
+	{"lookup_and_delete", opSpec{args: []ArgKind{ArgName, ArgKey, ArgFlags}, optional: 1, res: resValue}},
+	{"freeze", opSpec{args: []ArgKind{ArgName}}},
+	{"push", opSpec{args: []ArgKind{ArgName, ArgValue, ArgFlags}, optional: 1}},
+	{"pop", opSpec{args: []ArgKind{ArgName}, res: resValue}},
+	{"peek", opSpec{args: []ArgKind{ArgName, ArgValue}, optional: 1, res: resValue}},
+	{"walk", opSpec{args: []ArgKind{ArgName}, res: resKeys}},
+	{"consume", opSpec{args: []ArgKind{ArgName}, res: resRecords}},
+	{"consumer", opSpec{args: []ArgKind{ArgName, ArgUint}}},
+	{"pin", opSpec{args: []ArgKind{ArgName, ArgPath}}},
+	{"get", opSpec{args: []ArgKind{ArgPath, ArgName}}},
+	{"unpin", opSpec{args: []ArgKind{ArgPath}}},
+	{"mkdir", opSpec{args: []ArgKind{ArgPath}}},
+	{"rmdir", opSpec{args: []ArgKind{ArgPath}}},
+	{"prog", opSpec{args: []ArgKind{ArgName}, opts: []string{"type"}, need: []string{"type"}}},
+	{"run", opSpec{args: []ArgKind{ArgName}, opts: []string{"packet", "repeat", "pid", "comm"}, res: resRet}},
+	{"end", opSpec{}}, // only valid closing a prog block; reported by the parser
 
-	"bpf lookup":        {args: []ArgKind{ArgName, ArgKey}, res: resValue},
-	"bpf update":        {args: []ArgKind{ArgName, ArgKey, ArgValue, ArgFlags}, optional: 1},
-	"bpf delete":        {args: []ArgKind{ArgName, ArgKey}},
-	"bpf push":          {args: []ArgKind{ArgName, ArgValue, ArgFlags}, optional: 1},
-	"bpf pop":           {args: []ArgKind{ArgName}, res: resValue},
-	"bpf peek":          {args: []ArgKind{ArgName}, res: resValue},
-	"bpf lookup_percpu": {args: []ArgKind{ArgName, ArgKey, ArgUint}, res: resValue},
-	"bpf reserve":       {args: []ArgKind{ArgName, ArgUint, ArgFlags}, optional: 1, res: resRes},
-	"bpf submit":        {args: []ArgKind{ArgName, ArgRes, ArgValue, ArgFlags}, optional: 2},
-	"bpf discard":       {args: []ArgKind{ArgName, ArgRes, ArgFlags}, optional: 1},
-	"bpf output":        {args: []ArgKind{ArgName, ArgValue, ArgFlags}, optional: 1},
-	"bpf ringbuf_query": {args: []ArgKind{ArgName, ArgWord}, res: resRet},
+	{"bpf lookup", opSpec{args: []ArgKind{ArgName, ArgKey}, res: resValue}},
+	{"bpf update", opSpec{args: []ArgKind{ArgName, ArgKey, ArgValue, ArgFlags}, optional: 1}},
+	{"bpf delete", opSpec{args: []ArgKind{ArgName, ArgKey}}},
+	{"bpf push", opSpec{args: []ArgKind{ArgName, ArgValue, ArgFlags}, optional: 1}},
+	{"bpf pop", opSpec{args: []ArgKind{ArgName}, res: resValue}},
+	{"bpf peek", opSpec{args: []ArgKind{ArgName}, res: resValue}},
+	{"bpf lookup_percpu", opSpec{args: []ArgKind{ArgName, ArgKey, ArgUint}, res: resValue}},
+	{"bpf reserve", opSpec{args: []ArgKind{ArgName, ArgUint, ArgFlags}, optional: 1, res: resRes}},
+	{"bpf submit", opSpec{args: []ArgKind{ArgName, ArgRes, ArgValue, ArgFlags}, optional: 2}},
+	{"bpf discard", opSpec{args: []ArgKind{ArgName, ArgRes, ArgFlags}, optional: 1}},
+	{"bpf output", opSpec{args: []ArgKind{ArgName, ArgValue, ArgFlags}, optional: 1}},
+	{"bpf ringbuf_query", opSpec{args: []ArgKind{ArgName, ArgWord}, res: resRet}},
+}
+
+// opSpecOf looks a statement up in ops.
+func opSpecOf(name string) (opSpec, bool) {
+	for _, op := range ops {
+		if op.name == name {
+			return op.spec, true
+		}
+	}
+	return opSpec{}, false
 }
 
 // Statements lists every statement keyword the language knows.
 func Statements() []string {
 	out := make([]string, 0, len(ops))
-	for k := range ops {
-		if k == "end" {
+	for _, op := range ops {
+		if op.name == "end" {
 			continue
 		}
-		out = append(out, k)
+		out = append(out, op.name)
 	}
 	sort.Strings(out)
 	return out
@@ -307,11 +322,11 @@ func parseStmt(line int, text string, toks []Token) (*Stmt, error) {
 		}
 		st.Op = "bpf " + rest[0].Text
 		rest = rest[1:]
-		if _, ok := ops[st.Op]; !ok {
+		if _, ok := opSpecOf(st.Op); !ok {
 			return nil, errAt(toks[1].Col, "unknown bpf operation %q", toks[1].Text)
 		}
 	}
-	spec, ok := ops[st.Op]
+	spec, ok := opSpecOf(st.Op)
 	if !ok {
 		return nil, errAt(toks[0].Col, "unknown statement %q", toks[0].Text)
 	}

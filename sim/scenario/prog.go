@@ -1,10 +1,10 @@
 package scenario
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/bpfplay/bpfplay/internal/errs"
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/bpfplay/bpfplay/sim/bpfasm"
 	"github.com/bpfplay/bpfplay/sim/vm"
@@ -29,16 +29,13 @@ func assembleStmt(st *Stmt) error {
 	}
 	if _, err := bpfasm.Assemble(st.Body); err != nil {
 		var list ErrorList
-		var al bpfasm.ErrorList
-		var one *bpfasm.Error
-		switch {
-		case errors.As(err, &al):
+		if al, ok := errs.As[bpfasm.ErrorList](err); ok {
 			for _, e := range al {
 				list = append(list, &Error{Line: st.BodyLine + e.Line - 1, Col: e.Col, Msg: e.Msg})
 			}
-		case errors.As(err, &one):
+		} else if one, ok := errs.As[*bpfasm.Error](err); ok {
 			list = append(list, &Error{Line: st.BodyLine + one.Line - 1, Col: one.Col, Msg: one.Msg})
-		default:
+		} else {
 			list = append(list, &Error{Line: st.Line, Col: st.Col, Msg: err.Error()})
 		}
 		if len(list) == 0 {
@@ -53,12 +50,10 @@ func assembleStmt(st *Stmt) error {
 // loadErrno is the errno BPF_PROG_LOAD returns for a refused program: the
 // error's own when it has one, else EINVAL (a malformed program).
 func loadErrno(err error) sim.Errno {
-	var withErrno interface{ Errno() sim.Errno }
-	if errors.As(err, &withErrno) {
+	if withErrno, ok := errs.As[interface{ Errno() sim.Errno }](err); ok {
 		return withErrno.Errno()
 	}
-	var e sim.Errno
-	if errors.As(err, &e) {
+	if e, ok := errs.As[sim.Errno](err); ok {
 		return e
 	}
 	return sim.EINVAL
@@ -151,8 +146,7 @@ func runOptions(s *Stmt, budget int) (vm.Options, error) {
 // E2BIG for one that does not finish, EACCES for a safety violation.
 func runErrno(res vm.Result) sim.Errno {
 	err := res.Err
-	var withErrno interface{ Errno() sim.Errno }
-	if errors.As(error(err), &withErrno) {
+	if withErrno, ok := errs.As[interface{ Errno() sim.Errno }](error(err)); ok {
 		return withErrno.Errno()
 	}
 	switch {

@@ -40,7 +40,10 @@ type helperInfo struct {
 	nargs int
 }
 
-var helpers = map[int64]helperInfo{
+// helperTab is every simulated helper, indexed by id. An array literal is
+// static data (a map literal would be built by code at start-up) and the
+// hot path indexes it directly.
+var helperTab = [256]helperInfo{
 	helperMapLookup:       {"map_lookup_elem", 2},
 	helperMapUpdate:       {"map_update_elem", 4},
 	helperMapDelete:       {"map_delete_elem", 2},
@@ -66,18 +69,11 @@ var helpers = map[int64]helperInfo{
 	helperLookupPercpuElm: {"map_lookup_percpu_elem", 3},
 }
 
-// helperTab is helpers indexed by id, for the hot path.
-var helperTab [256]helperInfo
-
-func init() {
-	for id, h := range helpers {
-		helperTab[id] = h
-	}
-}
-
 func helperName(id int64) (string, bool) {
-	h, ok := helpers[id]
-	return h.name, ok
+	if id < 0 || id >= int64(len(helperTab)) || helperTab[id].name == "" {
+		return "", false
+	}
+	return helperTab[id].name, true
 }
 
 // Optional program-side operations of map families, found by interface

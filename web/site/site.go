@@ -58,6 +58,7 @@ func Handler(prefix, version string, cacheable []string) *app.Handler {
 		Version:               version,
 		ServiceWorkerTemplate: workerJS,
 		CacheableResources:    cacheable,
+		RawHeaders:            []string{prefetchScript(CleanPrefix(prefix))},
 	}
 	if p := CleanPrefix(prefix); p != "" {
 		h.Resources = app.GitHubPages(strings.TrimPrefix(p, "/"))
@@ -168,6 +169,10 @@ func Write(dir, prefix, wasmExec string) error {
 	if err != nil {
 		return fmt.Errorf("copying static assets: %w", err)
 	}
+	// Lessons from an earlier build must not linger next to this one's.
+	if err := os.RemoveAll(filepath.Join(dir, "web", "lessons")); err != nil {
+		return err
+	}
 	for _, f := range lessonFiles {
 		p := filepath.Join(dir, "web", filepath.FromSlash(f.path))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -183,6 +188,24 @@ func Write(dir, prefix, wasmExec string) error {
 	return nil
 }
 
+// prefetchScript starts fetching the lesson the URL names (?lesson=ID) as
+// soon as the page loads, while app.wasm is still downloading, and leaves
+// the text in window.bpLesson (web/lessons_fetched.go takes it from there):
+// opening a lesson then costs no extra round trip after the app starts.
+// Only ids that can name a lesson are fetched, from this site only.
+func prefetchScript(prefix string) string {
+	return `<script>(function () {
+  var m = /[?&]lesson=([a-z0-9-]{1,64})(?:&|$)/.exec(location.search);
+  if (!m) return;
+  var p = {id: m[1], done: false, text: null};
+  p.promise = fetch("` + prefix + `/web/lessons/" + m[1] + ".txt")
+    .then(function (r) { return r.ok ? r.text() : null; })
+    .catch(function () { return null; })
+    .then(function (t) { p.text = t; p.done = true; return t; });
+  window.bpLesson = p;
+})();</script>`
+}
+
 // siteFile is a file the site writer generates, path relative to dir/web.
 type siteFile struct {
 	path string
@@ -190,8 +213,8 @@ type siteFile struct {
 }
 
 // lessonFiles are the lessons as the browser app fetches them (app.wasm
-// does not embed them): lessons/ID.json, one lessons.Bundle per lesson, and
-// lessons/index.json, the home page's list.
+// does not embed them): lessons/ID.txt, one lessons.Bundle file per lesson,
+// and lessons/index.json, the home page's list.
 func lessonFiles() ([]siteFile, error) {
 	bundles, err := lessons.Bundles()
 	if err != nil {
@@ -199,11 +222,11 @@ func lessonFiles() ([]siteFile, error) {
 	}
 	var out []siteFile
 	for _, b := range bundles {
-		data, err := json.Marshal(b)
+		data, err := b.MarshalText()
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, siteFile{"lessons/" + lessons.IDOf(b.Dir) + ".json", data})
+		out = append(out, siteFile{"lessons/" + lessons.IDOf(b.Dir) + ".txt", data})
 	}
 	listings, err := lessons.Listings()
 	if err != nil {
