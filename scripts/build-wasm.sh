@@ -35,13 +35,15 @@ fi
 sed '/^replace github.com\/cilium\/ebpf /d' go.mod >"$work/wasm.go.mod"
 printf '\nreplace github.com/cilium/ebpf %s => %s\n' "$ver" "$copy" >>"$work/wasm.go.mod"
 cp go.sum "$work/wasm.go.sum"
-# The packages that run once per click (the UI, the lesson loader, the
-# scenario parser and executor, the assembler) are compiled without inlining:
-# smaller code to download and to compile on first call. The simulator and
-# the VM, which run in loops, keep the default. The patterns name bpfplay's
-# packages only, so the minimal app's build is unchanged by them.
+# bpfplay's packages except the VM are compiled without inlining: smaller
+# code to download and to compile on first call (RATIONALE.md, "The browser
+# build"). The VM's interpreter loop keeps the default. The patterns name
+# bpfplay's packages only, so the minimal app's build is unchanged by them.
 m=github.com/bpfplay/bpfplay
+# BPFPLAY_WASM_NAMES=1 keeps the symbol names (no -s -w), for size reports.
+strip="-s -w"
+[ "${BPFPLAY_WASM_NAMES:-}" = 1 ] && strip=""
 mkdir -p "$(dirname "$out")"
 GOOS=js GOARCH=wasm $go build -modfile "$work/wasm.go.mod" -trimpath \
-	-gcflags=$m/web=-l -gcflags=$m/lessons=-l -gcflags=$m/sim/scenario=-l -gcflags=$m/sim/bpfasm=-l \
-	-ldflags='-s -w' -o "$out" "$pkg"
+	-gcflags=$m/web=-l -gcflags=$m/lessons=-l -gcflags=$m/sim/scenario=-l -gcflags=$m/sim/bpfasm=-l -gcflags=$m/sim=-l \
+	-ldflags="$strip" -o "$out" "$pkg"

@@ -2,7 +2,6 @@ package web
 
 import (
 	"github.com/bpfplay/bpfplay/internal/errs"
-
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/bpfplay/bpfplay/sim/scenario"
 	"github.com/bpfplay/bpfplay/sim/vm"

@@ -8,17 +8,19 @@ import (
 
 // Markdown renders the small markdown subset lesson text uses: headings,
 // paragraphs, bullet and numbered lists, fenced code, `code`, **strong**,
-// *emphasis* and [links](https://...). It builds go-app elements whose text
-// is always set as text, never parsed as HTML, so neither lesson text nor a
-// shared link can inject markup or script. Links are kept only for http,
-// https and same-page (#) targets.
+// *emphasis* and [links](https://...). Each top-level block is one app.Raw
+// node built with htmlDoc, which escapes every piece of text and every
+// attribute value, so neither lesson text nor a shared link can inject
+// markup or script. (One Raw per block instead of a go-app element tree is
+// much less code in app.wasm: every go-app builder call is an interface
+// call.) Links are kept only for http, https and same-page (#) targets.
 func Markdown(src string) []app.UI {
 	var out []app.UI
 	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
 	var para []string
 	flushPara := func() {
 		if len(para) > 0 {
-			out = append(out, el("p").Body(inline(strings.Join(para, " "))...))
+			out = append(out, mdBlock("p", strings.Join(para, " ")))
 			para = nil
 		}
 	}
@@ -33,11 +35,17 @@ func Markdown(src string) []app.UI {
 			for i++; i < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[i]), "```"); i++ {
 				code = append(code, lines[i])
 			}
-			c := el("code").Text(strings.Join(code, "\n"))
+			// <code> right after <pre>: the HTML parser drops a newline
+			// only directly after <pre>, so code text keeps a leading one.
+			var d htmlDoc
+			d.open("pre")
 			if lang != "" {
-				c = c.DataSet("lang", lang)
+				d.elem("code", strings.Join(code, "\n"), "data-lang", lang)
+			} else {
+				d.elem("code", strings.Join(code, "\n"))
 			}
-			out = append(out, el("pre").Body(c))
+			d.close("pre")
+			out = append(out, d.UI())
 		case trim == "":
 			flushPara()
 		case strings.HasPrefix(trim, "#"):
@@ -47,44 +55,65 @@ func Markdown(src string) []app.UI {
 			// Lesson headings sit below the page's h1/h2.
 			switch {
 			case n <= 1:
-				out = append(out, el("h3").Body(inline(text)...))
+				out = append(out, mdBlock("h3", text))
 			case n == 2:
-				out = append(out, el("h4").Body(inline(text)...))
+				out = append(out, mdBlock("h4", text))
 			default:
-				out = append(out, el("h5").Body(inline(text)...))
+				out = append(out, mdBlock("h5", text))
 			}
 		case isBullet(trim) || isNumbered(trim):
 			flushPara()
 			numbered := isNumbered(trim)
-			var items []app.UI
+			var items []string
 			for ; i < len(lines); i++ {
 				t := strings.TrimSpace(lines[i])
 				if numbered && isNumbered(t) {
-					items = append(items, el("li").Body(inline(stripNumber(t))...))
+					items = append(items, stripNumber(t))
 				} else if !numbered && isBullet(t) {
-					items = append(items, el("li").Body(inline(t[2:])...))
+					items = append(items, t[2:])
 				} else if t != "" && len(items) > 0 && strings.HasPrefix(lines[i], "  ") {
 					// continuation line of the last item
-					items[len(items)-1] = el("li").Body(inline(lastText(lines, i))...)
+					items[len(items)-1] = lastText(lines, i)
 				} else {
 					i--
 					break
 				}
 			}
+			tag := "ul"
 			if numbered {
-				out = append(out, el("ol").Body(items...))
-			} else {
-				out = append(out, el("ul").Body(items...))
+				tag = "ol"
 			}
+			var d htmlDoc
+			d.open(tag)
+			for _, it := range items {
+				d.open("li")
+				inline(&d, it)
+				d.close("li")
+			}
+			d.close(tag)
+			out = append(out, d.UI())
 		case strings.HasPrefix(trim, "> "):
 			flushPara()
-			out = append(out, el("blockquote").Body(el("p").Body(inline(trim[2:])...)))
+			var d htmlDoc
+			d.open("blockquote").open("p")
+			inline(&d, trim[2:])
+			d.close("p").close("blockquote")
+			out = append(out, d.UI())
 		default:
 			para = append(para, trim)
 		}
 	}
 	flushPara()
 	return out
+}
+
+// mdBlock renders <tag>inline text</tag> as one node.
+func mdBlock(tag, text string) app.UI {
+	var d htmlDoc
+	d.open(tag)
+	inline(&d, text)
+	d.close(tag)
+	return d.UI()
 }
 
 // lastText joins a list item with its indented continuation lines ending at i.
@@ -121,30 +150,28 @@ func stripNumber(t string) string {
 	return t[i+2:]
 }
 
-// inline renders code spans, strong, emphasis and links as text nodes.
-func inline(s string) []app.UI {
-	var out []app.UI
-	var text strings.Builder
-	flush := func() {
-		if text.Len() > 0 {
-			out = append(out, app.Text(text.String()))
-			text.Reset()
-		}
-	}
+// inline writes code spans, strong, emphasis and links into d; all other
+// text is written escaped, as text.
+func inline(d *htmlDoc, s string) {
+	start := 0 // start of the pending plain-text run s[start:i]
 	for i := 0; i < len(s); {
 		switch {
 		case s[i] == '`':
 			if j := strings.IndexByte(s[i+1:], '`'); j >= 0 {
-				flush()
-				out = append(out, el("code").Text(s[i+1:i+1+j]))
+				d.text(s[start:i])
+				d.elem("code", s[i+1:i+1+j])
 				i += j + 2
+				start = i
 				continue
 			}
 		case strings.HasPrefix(s[i:], "**"):
 			if j := strings.Index(s[i+2:], "**"); j > 0 {
-				flush()
-				out = append(out, el("strong").Body(inline(s[i+2:i+2+j])...))
+				d.text(s[start:i])
+				d.open("strong")
+				inline(d, s[i+2:i+2+j])
+				d.close("strong")
 				i += j + 4
+				start = i
 				continue
 			}
 		case s[i] == '*' || s[i] == '_':
@@ -158,9 +185,12 @@ func inline(s string) []app.UI {
 				if c == '_' && end+1 < len(s) && isWordByte(s[end+1]) {
 					break
 				}
-				flush()
-				out = append(out, el("em").Body(inline(s[i+1:end])...))
+				d.text(s[start:i])
+				d.open("em")
+				inline(d, s[i+1:end])
+				d.close("em")
 				i = end + 1
+				start = i
 				continue
 			}
 		case s[i] == '[':
@@ -168,26 +198,29 @@ func inline(s string) []app.UI {
 				if k := strings.IndexByte(s[i+j+2:], ')'); k >= 0 {
 					label := s[i+1 : i+j]
 					href := strings.TrimSpace(s[i+j+2 : i+j+2+k])
-					flush()
-					if safeHref(href) {
-						a := el("a").Attr("href", href).Body(inline(label)...)
-						if !strings.HasPrefix(href, "#") {
-							a = a.Attr("target", "_blank").Attr("rel", "noopener noreferrer")
-						}
-						out = append(out, a)
+					d.text(s[start:i])
+					// The label ends at the first "](", so it holds no
+					// link: no <a> inside <a>.
+					if !safeHref(href) {
+						inline(d, label)
+					} else if strings.HasPrefix(href, "#") {
+						d.open("a", "href", href)
+						inline(d, label)
+						d.close("a")
 					} else {
-						out = append(out, inline(label)...)
+						d.open("a", "href", href, "target", "_blank", "rel", "noopener noreferrer")
+						inline(d, label)
+						d.close("a")
 					}
 					i += j + 2 + k + 1
+					start = i
 					continue
 				}
 			}
 		}
-		text.WriteByte(s[i])
 		i++
 	}
-	flush()
-	return out
+	d.text(s[start:])
 }
 
 func isWordByte(c byte) bool {

@@ -48,3 +48,25 @@ func TestEscapeHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkdownRawBlocks: each block is one app.Raw node with a single root
+// element, and links keep their attributes.
+func TestMarkdownRawBlocks(t *testing.T) {
+	blocks := Markdown("p [a](https://x.org/?q=\"1\") [b](#s)\n\n- i\n\n```c\nx\n```\n\n> q\n\n## h")
+	if len(blocks) != 5 {
+		t.Fatalf("got %d blocks", len(blocks))
+	}
+	for i, b := range blocks {
+		if b.Kind() != app.RawHTML {
+			t.Errorf("block %d is %v, not raw HTML", i, b.Kind())
+		}
+	}
+	got := app.HTMLString(blocks[0])
+	want := `<p>p <a href="https://x.org/?q=&#34;1&#34;" target="_blank" rel="noopener noreferrer">a</a> <a href="#s">b</a></p>`
+	if got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+	if got := app.HTMLString(blocks[2]); got != `<pre><code data-lang="c">x</code></pre>` {
+		t.Errorf("code block: %s", got)
+	}
+}

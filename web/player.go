@@ -111,25 +111,26 @@ func (a *App) renderSource(st StepView) app.UI {
 		from = min(max(0, st.Line-20), len(lines)-40)
 		to = from + 40
 	}
-	var b strings.Builder
-	b.WriteString(`<ol id="bp-source" class="bp-listing" start="` + strconv.Itoa(from+1) + `">`)
+	var d htmlDoc
+	d.open("section", "class", "bp-source", "aria-label", a.t("scenario")).
+		elem("h2", a.t("scenario")).
+		open("ol", "id", "bp-source", "class", "bp-listing", "start", strconv.Itoa(from+1))
 	for n := from + 1; n <= to; n++ {
-		code := escapeHTML(lines[n-1])
+		ln := strconv.Itoa(n)
 		if n == st.Line {
-			b.WriteString(`<li data-line="` + strconv.Itoa(n) + `" class="bp-cur" aria-current="step"><span class="bp-marker" aria-hidden="true">▶ </span><span class="bp-sr">` +
-				escapeHTML(a.t("currentLine")) + `: </span><code>` + code + `</code></li>`)
-			continue
+			d.open("li", "data-line", ln, "class", "bp-cur", "aria-current", "step").
+				elem("span", "▶ ", "class", "bp-marker", "aria-hidden", "true").
+				elem("span", a.t("currentLine")+": ", "class", "bp-sr")
+		} else {
+			d.open("li", "data-line", ln).elem("span", "  ", "class", "bp-marker", "aria-hidden", "true")
 		}
-		b.WriteString(`<li data-line="` + strconv.Itoa(n) + `"><span class="bp-marker" aria-hidden="true">  </span><code>` + code + `</code></li>`)
+		d.elem("code", lines[n-1]).close("li")
 	}
-	b.WriteString(`</ol>`)
-	return el("section").Class("bp-source").Aria("label", a.t("scenario")).Body(
-		el("h2").Text(a.t("scenario")),
-		app.Raw(b.String()),
-	)
+	return d.close("ol").close("section").UI()
 }
 
 // renderResult shows what the statement returned, as the simulator says.
+// Static markup: built as one HTML fragment (see htmlDoc).
 func (a *App) renderResult(st StepView) app.UI {
 	ok := st.Errno == 0 && st.Err == ""
 	status := "✓ OK"
@@ -138,29 +139,41 @@ func (a *App) renderResult(st StepView) app.UI {
 	} else if !ok {
 		status = "✗ " + st.Errno.String()
 	}
-	return el("section").ID("bp-result").Class("bp-result").
-		DataSet("errno", st.Errno.String()).
-		Aria("label", a.t("result")).Body(
-		el("h2").Text(a.t("result")),
-		el("p").Body(
-			el("span").Class(ternary(ok, "bp-ok", "bp-fail")).Text(status),
-			// An errno the scenario expected is the lesson's point, not a failure.
-			app.If(st.Expect != "" && !st.Failed && st.Err == "",
-				el("span").ID("bp-expect-held").Class("bp-ok").Text(" ✓ "+a.t("asExpected")+" (=> "+st.Expect+")")),
-			app.Text(" · "+a.t("line")+" "+strconv.Itoa(st.Line)+": "),
-			el("code").Text(st.Text),
-		),
-		app.If(st.Err != "", el("p").Class("bp-error").Role("alert").Text(st.Err)),
-		app.If(st.Failed, el("p").ID("bp-expect-failed").Class("bp-error").Role("alert").
-			Text(a.t("expectFailed")+": "+st.Expect+" — "+a.t("got")+" "+st.Got)),
-		app.If(st.Display != "", el("p").ID("bp-display").Body(app.Text(a.t("returned")+" "), el("code").Text(st.Display))),
-		el("dl").Body(
-			app.If(st.Key != nil, el("dt").Text(a.t("key")), el("dd").ID("bp-res-key").Body(el("code").Text(formatBytes(st.Key)))),
-			app.If(st.Keys != nil && st.Display == "", el("dt").Text(a.t("keys")), el("dd").ID("bp-res-keys").Body(el("code").Text(formatKeys(st.Keys)))),
-			app.If(st.Value != nil, el("dt").Text(a.t("value")), el("dd").ID("bp-res-value").Body(el("code").Text(formatBytes(st.Value)))),
-			app.If(st.HasRet, el("dt").Text("R0"), el("dd").ID("bp-res-ret").Body(el("code").Text(strconv.FormatUint(st.Ret, 10)))),
-		),
-	)
+	var d htmlDoc
+	d.open("section", "id", "bp-result", "class", "bp-result", "data-errno", st.Errno.String(), "aria-label", a.t("result")).
+		elem("h2", a.t("result")).
+		open("p").elem("span", status, "class", ternary(ok, "bp-ok", "bp-fail"))
+	// An errno the scenario expected is the lesson's point, not a failure.
+	if st.Expect != "" && !st.Failed && st.Err == "" {
+		d.elem("span", " ✓ "+a.t("asExpected")+" (=> "+st.Expect+")", "id", "bp-expect-held", "class", "bp-ok")
+	}
+	d.text(" · "+a.t("line")+" "+strconv.Itoa(st.Line)+": ").elem("code", st.Text).close("p")
+	if st.Err != "" {
+		d.elem("p", st.Err, "class", "bp-error", "role", "alert")
+	}
+	if st.Failed {
+		d.elem("p", a.t("expectFailed")+": "+st.Expect+" — "+a.t("got")+" "+st.Got, "id", "bp-expect-failed", "class", "bp-error", "role", "alert")
+	}
+	if st.Display != "" {
+		d.open("p", "id", "bp-display").text(a.t("returned")+" ").elem("code", st.Display).close("p")
+	}
+	d.open("dl")
+	item := func(term, id, val string) {
+		d.elem("dt", term).open("dd", "id", id).elem("code", val).close("dd")
+	}
+	if st.Key != nil {
+		item(a.t("key"), "bp-res-key", formatBytes(st.Key))
+	}
+	if st.Keys != nil && st.Display == "" {
+		item(a.t("keys"), "bp-res-keys", formatKeys(st.Keys))
+	}
+	if st.Value != nil {
+		item(a.t("value"), "bp-res-value", formatBytes(st.Value))
+	}
+	if st.HasRet {
+		item("R0", "bp-res-ret", strconv.FormatUint(st.Ret, 10))
+	}
+	return d.close("dl").close("section").UI()
 }
 
 // renderEvents lists every event of the step: the kernel's own story of
@@ -173,16 +186,17 @@ func (a *App) renderEvents(st StepView) app.UI {
 		more = len(evs) - 200
 		evs = evs[:200]
 	}
-	var b strings.Builder
-	b.WriteString(`<ol id="bp-events" class="bp-event-list">`)
+	var d htmlDoc
+	d.open("section", "class", "bp-events", "aria-label", a.t("events")).
+		elem("h2", a.t("events")+" ("+strconv.Itoa(len(st.Events))+")").
+		open("ol", "id", "bp-events", "class", "bp-event-list")
 	for _, e := range evs {
-		k := escapeHTML(e.Kind())
-		b.WriteString(`<li data-kind="` + k + `"><span class="bp-kind">` + k + `</span> ` + escapeHTML(e.String()) + `</li>`)
+		k := e.Kind()
+		d.open("li", "data-kind", k).elem("span", k, "class", "bp-kind").text(" " + e.String()).close("li")
 	}
-	b.WriteString(`</ol>`)
-	return el("section").Class("bp-events").Aria("label", a.t("events")).Body(
-		el("h2").Text(a.t("events")+" ("+strconv.Itoa(len(st.Events))+")"),
-		app.Raw(b.String()),
-		app.If(more > 0, el("p").Class("bp-muted").Text("+"+strconv.Itoa(more)+" "+a.t("moreEvents"))),
-	)
+	d.close("ol")
+	if more > 0 {
+		d.elem("p", "+"+strconv.Itoa(more)+" "+a.t("moreEvents"), "class", "bp-muted")
+	}
+	return d.close("section").UI()
 }

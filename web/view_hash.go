@@ -116,8 +116,9 @@ func (a *App) hashCalc(h *sim.Hashtab, hm hashMarks) app.UI {
 	}
 	text := fmt.Sprintf("%s  %s\nseed (hashrnd)  %#08x\njhash(%s, key_size, seed) = %#08x\n%#08x & (n_buckets-1 = %d) = %s %d",
 		a.t("keyBytes"), spaced(c.Key), c.Seed, a.t("key"), c.Hash, c.Hash, c.NBuckets-1, a.t("bucket"), c.Bucket)
-	return el("pre").ID("bp-hashcalc").Class("bp-calc").DataSet("bucket", c.Bucket).DataSet("hash", c.Hash).
-		Aria("label", a.t("hashCalc")).Text(text)
+	var d htmlDoc
+	return d.elem("pre", text, "id", "bp-hashcalc", "class", "bp-calc", "data-bucket", strconv.FormatUint(uint64(c.Bucket), 10),
+		"data-hash", strconv.FormatUint(uint64(c.Hash), 10), "aria-label", a.t("hashCalc")).UI()
 }
 
 // spaced groups hex in bytes: "01000000" -> "01 00 00 00".
@@ -140,12 +141,21 @@ func (a *App) hashFill(m *sim.Map, h *sim.Hashtab) app.UI {
 			label += " · " + a.t("fullE2BIG")
 		}
 	}
-	return el("p").Class("bp-legend").ID("bp-fill-" + m.Name).Text(label)
+	var d htmlDoc
+	return d.elem("p", label, "class", "bp-legend", "id", "bp-fill-"+m.Name).UI()
 }
 
 // hashBuckets draws each bucket (or only the listed ones) as a row: the
 // bucket number, then its chain from head (newest) to tail.
 func (a *App) hashBuckets(m *sim.Map, name string, h *sim.Hashtab, hm hashMarks, only []uint32) app.UI {
+	var d htmlDoc
+	a.writeHashBuckets(&d, m, name, h, hm, only)
+	return d.UI()
+}
+
+// writeHashBuckets writes hashBuckets' fragment into out, so that
+// hashOccupancy can nest it in its own fragment.
+func (a *App) writeHashBuckets(out *htmlDoc, m *sim.Map, name string, h *sim.Hashtab, hm hashMarks, only []uint32) {
 	var rows []uint32
 	if only != nil {
 		rows = only
@@ -225,10 +235,21 @@ func (a *App) hashBuckets(m *sim.Map, name string, h *sim.Hashtab, hm hashMarks,
 		}
 		d.close("g")
 	}
-	return app.Div().Body(
-		d.UI("bp-buckets-"+m.Name),
-		el("p").Class("bp-legend").Text(a.t("hashLegend")),
-	)
+	out.open("div")
+	writeSVGWrap(out, d, "bp-buckets-"+m.Name)
+	out.elem("p", a.t("hashLegend"), "class", "bp-legend").close("div")
+}
+
+// writeSVGWrap writes what d.UI(id) mounts: the scrollable wrapper and
+// the drawing in its own div, as text inside an htmlDoc fragment.
+func writeSVGWrap(out *htmlDoc, d *svgDoc, id string) {
+	if id != "" {
+		out.open("div", "class", "bp-svg-wrap", "id", id)
+	} else {
+		out.open("div", "class", "bp-svg-wrap")
+	}
+	out.b.WriteString("<div>" + d.String() + "</div>")
+	out.close("div")
 }
 
 // valueText is the value as a number or hex; per-CPU maps show each CPU's
@@ -288,12 +309,15 @@ func (a *App) hashOccupancy(m *sim.Map, name string, h *sim.Hashtab, hm hashMark
 		touched = append(touched, b)
 	}
 	sortU32(touched)
-	return app.Div().ID("bp-occupancy-"+m.Name).Class("bp-agg").Body(
-		el("p").Text(fmt.Sprintf("%s: %s (%s)", a.t("chainLengths"), strings.Join(histParts, ", "), a.t("bucketsXlen"))),
-		d.UI(""),
-		el("p").Class("bp-legend").Text(fmt.Sprintf(a.t("stripLegend"), group)),
-		app.If(len(touched) > 0, a.hashBuckets(m, name, h, hm, touched)),
-	)
+	var out htmlDoc
+	out.open("div", "id", "bp-occupancy-"+m.Name, "class", "bp-agg").
+		elem("p", fmt.Sprintf("%s: %s (%s)", a.t("chainLengths"), strings.Join(histParts, ", "), a.t("bucketsXlen")))
+	writeSVGWrap(&out, d, "")
+	out.elem("p", fmt.Sprintf(a.t("stripLegend"), group), "class", "bp-legend")
+	if len(touched) > 0 {
+		a.writeHashBuckets(&out, m, name, h, hm, touched)
+	}
+	return out.close("div").UI()
 }
 
 func sortU32(s []uint32) {
@@ -309,14 +333,14 @@ func (a *App) hashChanges(hm hashMarks) app.UI {
 	if len(hm.unlinked) == 0 && hm.restart == nil {
 		return nil
 	}
-	var items []app.UI
+	var d htmlDoc
+	d.open("ul", "class", "bp-changes")
 	for _, u := range hm.unlinked {
-		items = append(items, el("li").DataSet("unlinked", u.Key).
-			Text(fmt.Sprintf("✗ %s %s %s %d (%s)", a.t("key"), spaced(u.Key), a.t("leftBucket"), u.Bucket, u.Why)))
+		d.elem("li", fmt.Sprintf("✗ %s %s %s %d (%s)", a.t("key"), spaced(u.Key), a.t("leftBucket"), u.Bucket, u.Why),
+			"data-unlinked", u.Key)
 	}
 	if r := hm.restart; r != nil {
-		items = append(items, el("li").ID("bp-restart").
-			Text("↻ "+fmt.Sprintf(a.t("restartNote"), spaced(r.Key))))
+		d.elem("li", "↻ "+fmt.Sprintf(a.t("restartNote"), spaced(r.Key)), "id", "bp-restart")
 	}
-	return el("ul").Class("bp-changes").Body(items...)
+	return d.close("ul").UI()
 }

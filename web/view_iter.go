@@ -17,11 +17,23 @@ const maxIterShown = 256
 // the keys returned so far and repeats after a restart. It reads only the
 // trace's recorded results: for a `walk` statement its Keys, for `next`
 // statements the keys the earlier `next` steps of the same walk returned.
-// The same view serves LPM's post-order walk.
+// The same view serves LPM's post-order walk. It is nil when this step is
+// not a walk of the map.
 func (a *App) iterationView(name string, m *sim.Map) app.UI {
+	var d htmlDoc
+	if !a.iterationHTML(&d, name, m) {
+		return nil
+	}
+	return d.UI()
+}
+
+// iterationHTML writes the iteration view into out as one static fragment,
+// for views that embed it in their own fragment. It returns false (writing
+// nothing) when this step is not a walk of the map.
+func (a *App) iterationHTML(out *htmlDoc, name string, m *sim.Map) bool {
 	st, ok := a.current()
 	if !ok || st.Map != name || (st.Op != "next" && st.Op != "walk") {
-		return nil
+		return false
 	}
 	var keys [][]byte
 	cursor := ""
@@ -80,7 +92,7 @@ func (a *App) iterationView(name string, m *sim.Map) app.UI {
 	if len(keys) > 4096 {
 		dataKeys = ""
 	}
-	var d htmlDoc
+	d := out
 	d.open("section", "id", "bp-iter", "class", "bp-iter", "data-keys", dataKeys, "aria-label", a.t("iteration")).
 		elem("h4", a.t("iteration"))
 	if cursor != "" {
@@ -98,7 +110,8 @@ func (a *App) iterationView(name string, m *sim.Map) app.UI {
 	if st.Errno == sim.ENOENT {
 		d.elem("p", a.t("walkDone"), "class", "bp-muted")
 	}
-	return d.close("section").UI()
+	d.close("section")
+	return true
 }
 
 // keyLabel shows an LPM key as its prefix (prefixlen in host order, data in

@@ -138,30 +138,42 @@ func lpmView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI {
 	if root == nil {
 		d.text(20, 30, "∅ "+a.t("empty"), "fill", colMuted)
 	}
-	var steps []app.UI
-	for _, v := range visits {
-		line := fmt.Sprintf("%s%s: %d/%d %s", v.Node, ternary(v.IM, " (im)", ""), v.Match, v.Compared, a.t("bitsMatch"))
-		if v.Next >= 0 {
-			line += fmt.Sprintf(" → child[%d] (%s)", v.Next, v.Why)
-		} else {
-			line += " · " + v.Why
-		}
-		steps = append(steps, el("li").Text(line))
-	}
-	for _, w := range walks {
-		steps = append(steps, el("li").Text(w.String()))
-	}
+	// The view is static (no event handlers): one HTML fragment mounted with
+	// app.Raw is far less wasm code than a go-app element tree.
 	ended := ""
 	if len(visits) > 0 {
 		ended = visits[len(visits)-1].Node
 	}
-	return app.Div().ID("bp-lpm-"+m.Name).Class("bp-lpm").DataSet("best", best).DataSet("ended", ended).Body(
-		el("p").Class("bp-legend").Text(fmt.Sprintf(a.t("lpmFacts"), real, im, t.MaxPrefixlen())),
-		el("p").Class("bp-calc").Text(fmt.Sprintf(a.t("lpmKeyLayout"), t.MaxPrefixlen()/8)),
-		d.UI("bp-lpm-svg-"+m.Name),
-		app.If(len(steps) > 0, el("ol").ID("bp-lpm-steps").Class("bp-legend").Body(steps...)),
-		app.If(best != "", el("p").ID("bp-lpm-best").Text("★ "+a.t("longestMatch")+": "+best)),
-		el("p").Class("bp-legend").Text(a.t("lpmLegend")),
-		app.If(focus, a.iterationView(name, m)),
-	)
+	var h htmlDoc
+	h.open("div", "id", "bp-lpm-"+m.Name, "class", "bp-lpm", "data-best", best, "data-ended", ended).
+		elem("p", fmt.Sprintf(a.t("lpmFacts"), real, im, t.MaxPrefixlen()), "class", "bp-legend").
+		elem("p", fmt.Sprintf(a.t("lpmKeyLayout"), t.MaxPrefixlen()/8), "class", "bp-calc")
+	// The same wrapper as svgDoc.UI.
+	h.open("div", "class", "bp-svg-wrap", "id", "bp-lpm-svg-"+m.Name).open("div")
+	h.b.WriteString(d.String()) // already escaped
+	h.close("div").close("div")
+	if len(visits) > 0 || len(walks) > 0 {
+		h.open("ol", "id", "bp-lpm-steps", "class", "bp-legend")
+		for _, v := range visits {
+			line := fmt.Sprintf("%s%s: %d/%d %s", v.Node, ternary(v.IM, " (im)", ""), v.Match, v.Compared, a.t("bitsMatch"))
+			if v.Next >= 0 {
+				line += fmt.Sprintf(" → child[%d] (%s)", v.Next, v.Why)
+			} else {
+				line += " · " + v.Why
+			}
+			h.elem("li", line)
+		}
+		for _, w := range walks {
+			h.elem("li", w.String())
+		}
+		h.close("ol")
+	}
+	if best != "" {
+		h.elem("p", "★ "+a.t("longestMatch")+": "+best, "id", "bp-lpm-best")
+	}
+	h.elem("p", a.t("lpmLegend"), "class", "bp-legend")
+	if focus {
+		a.iterationHTML(&h, name, m)
+	}
+	return h.close("div").UI()
 }

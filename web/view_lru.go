@@ -44,55 +44,59 @@ func (a *App) lruView(m *sim.Map, name string, v *sim.LRUView, st StepView, focu
 			}
 		}
 	}
-	var blocks []app.UI
+	var d htmlDoc
+	d.open("section", "id", "bp-lru-"+m.Name, "class", "bp-lru", "aria-label", a.t("lruLists")+" "+name).
+		elem("p", fmt.Sprintf("target_free %d · nr_scans %d · %s", v.TargetFree, v.NrScans,
+			ternary(v.Common, a.t("lruCommon"), a.t("lruPerCPU"))), "class", "bp-legend").
+		open("div")
 	for _, l := range v.Lists {
 		title := a.t("lruLists")
 		if l.CPU >= 0 {
 			title += " · CPU " + strconv.Itoa(l.CPU)
 		}
-		blocks = append(blocks, el("h4").Text(title),
-			a.lruRow(m, "active", a.t("lruActive"), l.Active, -1, moved),
-			a.lruRow(m, "inactive", a.t("lruInactive"), l.Inactive, l.Cursor, moved),
-			a.lruRow(m, "free", a.t("lruFree"), l.Free, -1, moved),
-		)
+		d.elem("h4", title)
+		a.lruRow(&d, m, "active", a.t("lruActive"), l.Active, -1, moved)
+		a.lruRow(&d, m, "inactive", a.t("lruInactive"), l.Inactive, l.Cursor, moved)
+		a.lruRow(&d, m, "free", a.t("lruFree"), l.Free, -1, moved)
 		if l.FreeUnused > 0 {
-			blocks = append(blocks, el("p").Class("bp-legend").Text(fmt.Sprintf(a.t("lruUnused"), l.FreeUnused)))
+			d.elem("p", fmt.Sprintf(a.t("lruUnused"), l.FreeUnused), "class", "bp-legend")
 		}
 	}
 	for _, loc := range v.Locals {
 		if len(loc.Free) == 0 && len(loc.Pending) == 0 {
 			continue
 		}
-		blocks = append(blocks, el("h4").Text(a.t("lruLocal")+" · CPU "+strconv.Itoa(loc.CPU)),
-			a.lruRow(m, "local-free-"+strconv.Itoa(loc.CPU), a.t("lruLocalFree"), loc.Free, -1, moved),
-			a.lruRow(m, "local-pending-"+strconv.Itoa(loc.CPU), a.t("lruPending"), loc.Pending, -1, moved),
-		)
+		d.elem("h4", a.t("lruLocal")+" · CPU "+strconv.Itoa(loc.CPU))
+		a.lruRow(&d, m, "local-free-"+strconv.Itoa(loc.CPU), a.t("lruLocalFree"), loc.Free, -1, moved)
+		a.lruRow(&d, m, "local-pending-"+strconv.Itoa(loc.CPU), a.t("lruPending"), loc.Pending, -1, moved)
 	}
-	var evKeys []string
-	var evItems []app.UI
-	for _, e := range evicted {
-		evKeys = append(evKeys, e.Key)
-		evItems = append(evItems, el("li").DataSet("key", e.Key).
-			Text(fmt.Sprintf("✗ %s %s (node %d): %s", a.t("key"), spaced(e.Key), e.Node, e.Reason)))
+	d.close("div")
+	if len(evicted) > 0 {
+		var evKeys []string
+		for _, e := range evicted {
+			evKeys = append(evKeys, e.Key)
+		}
+		d.open("div", "id", "bp-evicted", "class", "bp-error", "data-keys", strings.Join(evKeys, " ")).
+			elem("strong", fmt.Sprintf(a.t("evictedBatch"), len(evicted))).
+			open("ul")
+		for _, e := range evicted {
+			d.elem("li", fmt.Sprintf("✗ %s %s (node %d): %s", a.t("key"), spaced(e.Key), e.Node, e.Reason), "data-key", e.Key)
+		}
+		d.close("ul").close("div")
 	}
-	return el("section").ID("bp-lru-"+m.Name).Class("bp-lru").Aria("label", a.t("lruLists")+" "+name).Body(
-		el("p").Class("bp-legend").Text(fmt.Sprintf("target_free %d · nr_scans %d · %s", v.TargetFree, v.NrScans,
-			ternary(v.Common, a.t("lruCommon"), a.t("lruPerCPU")))),
-		app.Div().Body(blocks...),
-		app.If(len(evicted) > 0, app.Div().ID("bp-evicted").Class("bp-error").DataSet("keys", strings.Join(evKeys, " ")).Body(
-			el("strong").Text(fmt.Sprintf(a.t("evictedBatch"), len(evicted))),
-			el("ul").Body(evItems...),
-		)),
-		app.If(len(notes) > 0, el("ul").Class("bp-legend").Body(app.Range(notes).Slice(func(i int) app.UI {
-			return el("li").Text(notes[i])
-		}))),
-		el("p").Class("bp-legend").Text(a.t("lruLegend")),
-	)
+	if len(notes) > 0 {
+		d.open("ul", "class", "bp-legend")
+		for _, n := range notes {
+			d.elem("li", n)
+		}
+		d.close("ul")
+	}
+	return d.elem("p", a.t("lruLegend"), "class", "bp-legend").close("section").UI()
 }
 
-// lruRow draws one list, head (newest) first. cursor is the rotation
-// cursor's index in the list (-1: none).
-func (a *App) lruRow(m *sim.Map, id, title string, nodes []sim.LRUNodeView, cursor int, moved map[int]string) app.UI {
+// lruRow draws one list, head (newest) first, into d. cursor is the
+// rotation cursor's index in the list (-1: none).
+func (a *App) lruRow(out *htmlDoc, m *sim.Map, id, title string, nodes []sim.LRUNodeView, cursor int, moved map[int]string) {
 	const boxW, boxH, left, maxDrawn = 92, 34, 90, 48
 	shown := nodes
 	if len(shown) > maxDrawn {
@@ -149,5 +153,10 @@ func (a *App) lruRow(m *sim.Map, id, title string, nodes []sim.LRUNodeView, curs
 	if cursor == -1 && id == "inactive" && len(nodes) > 0 {
 		d.text(width-34, 26, "⇢head", "fill", colWarn, "font-size", "10")
 	}
-	return app.Div().DataSet("list", id).DataSet("keys", strings.Join(keys, " ")).Body(d.UI(""))
+	// The same markup svgDoc.UI("") wraps a drawing in. data-keys is trimmed
+	// as go-app trimmed attribute values (free lists have only empty keys).
+	out.open("div", "data-list", id, "data-keys", strings.TrimSpace(strings.Join(keys, " "))).
+		open("div", "class", "bp-svg-wrap").open("div")
+	out.b.WriteString(d.String())
+	out.close("div").close("div").close("div")
 }

@@ -87,11 +87,12 @@ func queueView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI 
 	for _, s := range v.Slots {
 		vals = append(vals, hex.EncodeToString(s.Value))
 	}
-	return app.Div().ID("bp-queue-"+m.Name).DataSet("values", strings.Join(vals, " ")).Body(
-		el("p").Class("bp-legend").Text(fmt.Sprintf(a.t("queueFacts"), v.Len, v.Size, v.Head, v.Tail,
-			ternary(v.Stack, a.t("stackOrder"), a.t("queueOrder")))),
-		d.UI(""),
-	)
+	var out htmlDoc
+	out.open("div", "id", "bp-queue-"+m.Name, "data-values", strings.Join(vals, " ")).
+		elem("p", fmt.Sprintf(a.t("queueFacts"), v.Len, v.Size, v.Head, v.Tail,
+			ternary(v.Stack, a.t("stackOrder"), a.t("queueOrder"))), "class", "bp-legend")
+	writeSVGWrap(&out, d, "")
+	return out.close("div").UI()
 }
 
 // ringbufView draws the data area's records from consumer to producer.
@@ -121,12 +122,12 @@ func ringbufView(a *App, m *sim.Map, name string, st StepView, focus bool) app.U
 	}
 	d.text(scale(v.Consumer&(v.Size-1)), 14, "C▼", "fill", colAccent, "font-size", "10")
 	d.text(scale(v.Producer&(v.Size-1)), 62, "P▲", "fill", colWarn, "font-size", "10")
-	return app.Div().ID("bp-ringbuf-"+m.Name).Body(
-		el("p").Class("bp-legend").Text(fmt.Sprintf("size %d · consumer %d · producer %d · pending %d · %s %d",
-			v.Size, v.Consumer, v.Producer, v.Pending, a.t("records"), len(v.Records))),
-		d.UI(""),
-		el("p").Class("bp-legend").Text(a.t("ringLegend")),
-	)
+	var out htmlDoc
+	out.open("div", "id", "bp-ringbuf-"+m.Name).
+		elem("p", fmt.Sprintf("size %d · consumer %d · producer %d · pending %d · %s %d",
+			v.Size, v.Consumer, v.Producer, v.Pending, a.t("records"), len(v.Records)), "class", "bp-legend")
+	writeSVGWrap(&out, d, "")
+	return out.elem("p", a.t("ringLegend"), "class", "bp-legend").close("div").UI()
 }
 
 // progArrayView draws the slots of a program array and this step's
@@ -137,24 +138,22 @@ func progArrayView(a *App, m *sim.Map, name string, st StepView, focus bool) app
 		return nil
 	}
 	v := p.View()
-	rows := make([]app.UI, 0, len(v.Slots))
+	var d htmlDoc
+	d.open("div", "id", "bp-progarray-"+m.Name)
+	if v.Owner != "" {
+		d.elem("p", a.t("owner")+": "+v.Owner, "class", "bp-legend")
+	}
+	d.open("table", "class", "bp-table").elem("caption", a.t("slots")).open("tbody")
 	for _, s := range v.Slots {
 		prog := s.Prog
 		if prog == "" {
 			prog = "∅ " + a.t("empty")
 		}
-		rows = append(rows, el("tr").DataSet("slot", s.Index).DataSet("prog", s.Prog).Body(
-			el("th").Attr("scope", "row").Text(strconv.Itoa(int(s.Index))),
-			el("td").Text(prog),
-		))
+		idx := strconv.FormatUint(uint64(s.Index), 10)
+		d.open("tr", "data-slot", idx, "data-prog", s.Prog).
+			elem("th", idx, "scope", "row").elem("td", prog).close("tr")
 	}
-	return app.Div().ID("bp-progarray-"+m.Name).Body(
-		app.If(v.Owner != "", el("p").Class("bp-legend").Text(a.t("owner")+": "+v.Owner)),
-		el("table").Class("bp-table").Body(
-			el("caption").Text(a.t("slots")),
-			el("tbody").Body(rows...),
-		),
-	)
+	return d.close("tbody").close("table").close("div").UI()
 }
 
 // mapInMapView lists the inner maps of array_of_maps / hash_of_maps.
@@ -168,18 +167,15 @@ func mapInMapView(a *App, m *sim.Map, name string, st StepView, focus bool) app.
 	default:
 		return nil
 	}
-	rows := make([]app.UI, 0, len(v.Slots))
+	var d htmlDoc
+	d.open("div").elem("p", a.t("template")+": "+v.Template, "class", "bp-legend").
+		open("table", "class", "bp-table").
+		open("thead").open("tr").elem("th", a.t("key"), "scope", "col").elem("th", a.t("innerMap"), "scope", "col").close("tr").close("thead").
+		open("tbody")
 	for _, s := range v.Slots {
-		rows = append(rows, el("tr").DataSet("key", hex.EncodeToString(s.Key)).Body(
-			el("td").Body(el("code").Text(shortBytes(s.Key))),
-			el("td").Text(fmt.Sprintf("%s (id %d)", s.InnerName, s.InnerID)),
-		))
+		d.open("tr", "data-key", hex.EncodeToString(s.Key)).
+			open("td").elem("code", shortBytes(s.Key)).close("td").
+			elem("td", fmt.Sprintf("%s (id %d)", s.InnerName, s.InnerID)).close("tr")
 	}
-	return app.Div().Body(
-		el("p").Class("bp-legend").Text(a.t("template")+": "+v.Template),
-		el("table").Class("bp-table").Body(
-			el("thead").Body(el("tr").Body(el("th").Attr("scope", "col").Text(a.t("key")), el("th").Attr("scope", "col").Text(a.t("innerMap")))),
-			el("tbody").Body(rows...),
-		),
-	)
+	return d.close("tbody").close("table").close("div").UI()
 }

@@ -21,28 +21,12 @@ func (a *App) programView(mv MachineView, insn, n int) app.UI {
 		a.loc.Insn = i
 		a.replaceURL()
 	}
-	regs := make([]int, 11)
-	for i := range regs {
-		regs[i] = i
-	}
-	type stackRow struct {
-		off   int
-		bytes []byte
-	}
 	var rows []stackRow
 	for off := 0; off+8 <= len(mv.Stack); off += 8 {
 		b := mv.Stack[off : off+8]
 		if !allZero(b) {
 			rows = append(rows, stackRow{off - len(mv.Stack), b})
 		}
-	}
-	var errorBox app.UI
-	if e := mv.Err; e != nil {
-		errorBox = app.Div().ID("bp-runtime-error").Class("bp-error").Role("alert").Body(
-			el("strong").Text("✗ "+a.t("runtimeError")+" (pc "+strconv.Itoa(e.PC)+")"),
-			el("pre").Body(el("code").Text(e.Verifier)),
-			el("p").Text(e.Explain),
-		)
 	}
 	return el("section").ID("bp-program").Class("bp-program").Aria("label", a.t("program")).
 		DataSet("pc", mv.PC).Body(
@@ -61,43 +45,62 @@ func (a *App) programView(mv MachineView, insn, n int) app.UI {
 				Text("▶").OnClick(func(ctx app.Context, e app.Event) { setInsn(insn + 1) }),
 			el("span").Class("bp-stepno").Text(a.t("insn")+" "+strconv.Itoa(insn)+" / "+strconv.Itoa(n)),
 		),
-		errorBox,
-		app.Div().Class("bp-prog-cols").Body(
-			el("ol").ID("bp-insns").Class("bp-listing").Attr("start", 0).Body(
-				app.Range(mv.Insns).Slice(func(i int) app.UI {
-					li := el("li").DataSet("pc", i)
-					if i == mv.PC {
-						return li.Class("bp-cur").Aria("current", "step").Body(
-							el("span").Class("bp-marker").Aria("hidden", true).Text("▶ "),
-							el("span").Class("bp-sr").Text(a.t("currentInsn")+": "),
-							el("code").Text(mv.Insns[i]))
-					}
-					return li.Body(el("span").Class("bp-marker").Aria("hidden", true).Text("  "), el("code").Text(mv.Insns[i]))
-				}),
-			),
-			el("table").ID("bp-regs").Class("bp-table").Body(
-				el("caption").Text(a.t("registers")),
-				el("tbody").Body(app.Range(regs).Slice(func(i int) app.UI {
-					return el("tr").DataSet("reg", i).Body(
-						el("th").Attr("scope", "row").Text("r"+strconv.Itoa(i)),
-						el("td").Body(el("code").Text("0x"+strconv.FormatUint(mv.Regs[i], 16))),
-						el("td").Class("bp-label-cell").Text(mv.RegLabel[i]),
-					)
-				})),
-			),
-		),
-		el("table").ID("bp-stack").Class("bp-table").Body(
-			el("caption").Text(a.t("stack")),
-			el("tbody").Body(app.Range(rows).Slice(func(i int) app.UI {
-				return el("tr").Body(
-					el("th").Attr("scope", "row").Text("r10"+strconv.Itoa(rows[i].off)),
-					el("td").Body(el("code").Text(hex.EncodeToString(rows[i].bytes))),
-				)
-			})),
-		),
-		app.If(len(mv.Console) > 0, el("pre").ID("bp-console").Class("bp-console").Aria("label", a.t("console")).
-			Body(el("code").Text(joinLines(mv.Console)))),
+		a.programState(mv, rows),
 	)
+}
+
+// stackRow is one non-zero 8-byte slot of the stack, off relative to r10.
+type stackRow struct {
+	off   int
+	bytes []byte
+}
+
+// programState draws the runtime error, the instruction listing, the
+// registers, the stack and the console: static markup, so one HTML fragment
+// (in a wrapper div with no style of its own) instead of a go-app tree.
+func (a *App) programState(mv MachineView, rows []stackRow) app.UI {
+	var d htmlDoc
+	d.open("div", "class", "bp-prog-state")
+	if e := mv.Err; e != nil {
+		d.open("div", "id", "bp-runtime-error", "class", "bp-error", "role", "alert").
+			elem("strong", "✗ "+a.t("runtimeError")+" (pc "+strconv.Itoa(e.PC)+")").
+			open("pre").elem("code", e.Verifier).close("pre").
+			elem("p", e.Explain).close("div")
+	}
+	d.open("div", "class", "bp-prog-cols")
+	d.open("ol", "id", "bp-insns", "class", "bp-listing", "start", "0")
+	for i, text := range mv.Insns {
+		pc := strconv.Itoa(i)
+		if i == mv.PC {
+			d.open("li", "data-pc", pc, "class", "bp-cur", "aria-current", "step").
+				elem("span", "▶ ", "class", "bp-marker", "aria-hidden", "true").
+				elem("span", a.t("currentInsn")+": ", "class", "bp-sr").
+				elem("code", text).close("li")
+			continue
+		}
+		d.open("li", "data-pc", pc).elem("span", "  ", "class", "bp-marker", "aria-hidden", "true").
+			elem("code", text).close("li")
+	}
+	d.close("ol")
+	d.open("table", "id", "bp-regs", "class", "bp-table").elem("caption", a.t("registers")).open("tbody")
+	for i := 0; i < 11; i++ {
+		d.open("tr", "data-reg", strconv.Itoa(i)).
+			elem("th", "r"+strconv.Itoa(i), "scope", "row").
+			open("td").elem("code", "0x"+strconv.FormatUint(mv.Regs[i], 16)).close("td").
+			elem("td", mv.RegLabel[i], "class", "bp-label-cell").close("tr")
+	}
+	d.close("tbody").close("table").close("div")
+	d.open("table", "id", "bp-stack", "class", "bp-table").elem("caption", a.t("stack")).open("tbody")
+	for _, r := range rows {
+		d.open("tr").elem("th", "r10"+strconv.Itoa(r.off), "scope", "row").
+			open("td").elem("code", hex.EncodeToString(r.bytes)).close("td").close("tr")
+	}
+	d.close("tbody").close("table")
+	if len(mv.Console) > 0 {
+		d.open("pre", "id", "bp-console", "class", "bp-console", "aria-label", a.t("console")).
+			elem("code", joinLines(mv.Console)).close("pre")
+	}
+	return d.close("div").UI()
 }
 
 func allZero(b []byte) bool {

@@ -23,23 +23,23 @@ func (a *App) tailCallChain(st StepView) app.UI {
 		return nil
 	}
 	entry := calls[0].Prog
-	items := []app.UI{el("li").DataSet("prog", entry).Body(el("code").Text(entry), app.Text(" ("+a.t("entryProg")+")"))}
+	var d htmlDoc
+	d.open("section", "id", "bp-tailcalls", "class", "bp-tailcalls", "aria-label", a.t("tailCalls"),
+		"data-calls", strconv.Itoa(len(calls))).
+		elem("h2", a.t("tailCalls")+" (MAX_TAIL_CALL_CNT "+strconv.Itoa(vm.MaxTailCalls)+")").
+		open("ol", "class", "bp-chain").
+		open("li", "data-prog", entry).elem("code", entry).text(" (" + a.t("entryProg") + ")").close("li")
 	for _, c := range calls {
 		if c.Taken {
-			items = append(items, el("li").DataSet("taken", "1").DataSet("target", c.Target).DataSet("count", c.Count).Body(
-				app.Text(fmt.Sprintf("→ %s[%d] → ", c.Map, c.Index)),
-				el("code").Text(c.Target),
-				app.Text(fmt.Sprintf(" · tail_call_cnt %d / %d", c.Count, vm.MaxTailCalls)),
-			))
+			d.open("li", "data-taken", "1", "data-target", c.Target, "data-count", strconv.Itoa(c.Count)).
+				text(fmt.Sprintf("→ %s[%d] → ", c.Map, c.Index)).
+				elem("code", c.Target).
+				text(fmt.Sprintf(" · tail_call_cnt %d / %d", c.Count, vm.MaxTailCalls)).
+				close("li")
 		} else {
-			items = append(items, el("li").DataSet("taken", "0").DataSet("count", c.Count).Class("bp-fail").Body(
-				app.Text(fmt.Sprintf("✗ %s[%d] %s: %s · tail_call_cnt %d", c.Map, c.Index, a.t("fallsThrough"), c.Reason, c.Count)),
-			))
+			d.elem("li", fmt.Sprintf("✗ %s[%d] %s: %s · tail_call_cnt %d", c.Map, c.Index, a.t("fallsThrough"), c.Reason, c.Count),
+				"data-taken", "0", "data-count", strconv.Itoa(c.Count), "class", "bp-fail")
 		}
 	}
-	return el("section").ID("bp-tailcalls").Class("bp-tailcalls").Aria("label", a.t("tailCalls")).
-		DataSet("calls", strconv.Itoa(len(calls))).Body(
-		el("h2").Text(a.t("tailCalls")+" (MAX_TAIL_CALL_CNT "+strconv.Itoa(vm.MaxTailCalls)+")"),
-		el("ol").Class("bp-chain").Body(items...),
-	)
+	return d.close("ol").close("section").UI()
 }

@@ -26,10 +26,11 @@ func (a *App) renderMaps(w *sim.World, maps []NamedMap, st StepView) app.UI {
 		return nil
 	}
 	if len(maps) == 0 {
-		return el("section").Class("bp-maps").Body(
-			el("h2").Text(a.t("maps")),
-			el("p").Class("bp-muted").Text(a.t("noMaps")),
-		)
+		var d htmlDoc
+		return d.open("section", "class", "bp-maps").
+			elem("h2", a.t("maps")).
+			elem("p", a.t("noMaps"), "class", "bp-muted").
+			close("section").UI()
 	}
 	focus := st.Map
 	return el("section").ID("bp-maps").Class("bp-maps").Aria("label", a.t("maps")).Body(
@@ -73,16 +74,21 @@ func (a *App) renderMap(m *sim.Map, name string, st StepView, focus bool) app.UI
 	if m.Frozen() {
 		facts = append(facts, a.t("frozen"))
 	}
+	// The heading and the facts are static: one HTML fragment each (the
+	// family view beside them may have handlers, so the article stays go-app).
+	var h, p htmlDoc
+	h.open("h3")
+	if focus {
+		h.elem("span", "▶ ", "class", "bp-marker", "aria-hidden", "true")
+	}
+	h.elem("code", name)
+	if focus {
+		h.elem("span", " ("+a.t("usedByStep")+")", "class", "bp-sr")
+	}
+	h.close("h3")
+	p.elem("p", strings.Join(facts, " · "), "class", "bp-facts")
 	return el("article").Class(cls).DataSet("map", name).DataSet("type", m.Type.String()).
-		Aria("label", a.t("map")+" "+name).Body(
-		el("h3").Body(
-			app.If(focus, el("span").Class("bp-marker").Aria("hidden", true).Text("▶ ")),
-			el("code").Text(name),
-			app.If(focus, el("span").Class("bp-sr").Text(" ("+a.t("usedByStep")+")")),
-		),
-		el("p").Class("bp-facts").Text(strings.Join(facts, " · ")),
-		view,
-	)
+		Aria("label", a.t("map")+" "+name).Body(h.UI(), p.UI(), view)
 }
 
 func isHashFamily(t sim.MapType) bool {
@@ -95,53 +101,53 @@ func isHashFamily(t sim.MapType) bool {
 
 // genericMap lists entries through the syscall side of a clone of the World
 // (get_next_key + lookup), which leaves the trace's World untouched. Big
-// maps show the first entries and a count.
+// maps show the first entries and a count. Static markup: one HTML
+// fragment (see htmlDoc), not a go-app tree per row.
 func (a *App) genericMap(m *sim.Map, name string, st StepView, focus bool) app.UI {
 	if m.KeySize == 0 || m.Type == sim.MapProgArray || m.Type == sim.MapArrayOfMaps || m.Type == sim.MapHashOfMaps {
-		return el("p").Class("bp-muted").Text(a.t("noTableView"))
+		var d htmlDoc
+		return d.elem("p", a.t("noTableView"), "class", "bp-muted").UI()
 	}
 	c := m.World().Clone()
 	cm, ok := c.MapByID(m.ID)
 	if !ok {
 		return nil
 	}
-	type row struct{ k, v []byte }
-	var rows []row
+	var d htmlDoc
+	d.open("table", "class", "bp-table").
+		elem("caption", a.t("entriesOf")+" "+name, "class", "bp-sr").
+		open("thead").open("tr").
+		elem("th", a.t("key"), "scope", "col").
+		elem("th", a.t("value"), "scope", "col").
+		close("tr").close("thead").
+		open("tbody")
+	n := 0
 	var key []byte
-	for len(rows) < genericLimit {
+	for n < genericLimit {
 		next, e := cm.GetNextKey(key)
 		if e != sim.OK {
 			break
 		}
 		v, _ := cm.Lookup(next, 0)
-		rows = append(rows, row{next, v})
+		n++
 		key = next
+		kh := hex.EncodeToString(next)
+		if focus && stepTouches(st, next) {
+			d.open("tr", "data-key", kh, "class", "bp-cur").open("td").
+				elem("span", "▶ ", "class", "bp-marker", "aria-label", a.t("currentKey"))
+		} else {
+			d.open("tr", "data-key", kh).open("td")
+		}
+		d.elem("code", formatBytes(next)).close("td").
+			open("td").elem("code", formatBytes(v)).close("td").close("tr")
 	}
-	more := m.Len() - len(rows)
-	return el("table").Class("bp-table").Body(
-		el("caption").Class("bp-sr").Text(a.t("entriesOf")+" "+name),
-		el("thead").Body(el("tr").Body(
-			el("th").Attr("scope", "col").Text(a.t("key")),
-			el("th").Attr("scope", "col").Text(a.t("value")),
-		)),
-		el("tbody").Body(app.Range(rows).Slice(func(i int) app.UI {
-			cur := focus && stepTouches(st, rows[i].k)
-			tr := el("tr").DataSet("key", hex.EncodeToString(rows[i].k))
-			if cur {
-				tr = tr.Class("bp-cur")
-			}
-			return tr.Body(
-				el("td").Body(
-					app.If(cur, el("span").Class("bp-marker").Aria("label", a.t("currentKey")).Text("▶ ")),
-					el("code").Text(formatBytes(rows[i].k)),
-				),
-				el("td").Body(el("code").Text(formatBytes(rows[i].v))),
-			)
-		})),
-		app.If(more > 0, el("tfoot").Body(el("tr").Body(
-			el("td").Attr("colspan", 2).Text("+"+strconv.Itoa(more)+" "+a.t("moreEntries")),
-		))),
-	)
+	d.close("tbody")
+	if more := m.Len() - n; more > 0 {
+		d.open("tfoot").open("tr").
+			elem("td", "+"+strconv.Itoa(more)+" "+a.t("moreEntries"), "colspan", "2").
+			close("tr").close("tfoot")
+	}
+	return d.close("table").UI()
 }
 
 // formatBytes shows bytes as hex, with the little-endian number for 1, 2, 4

@@ -139,15 +139,16 @@ func ratio(a, b int64) string {
 	return fmt.Sprintf("%.2fx", float64(a)/float64(b))
 }
 
-// topPackages says what dominates the size: it builds both apps without
-// -s -w, reads each wasm's code section and name section, and lists the
-// packages whose linked code grew most over the minimal app.
+// topPackages says what dominates the size: it builds both apps as the
+// Makefile does but keeping symbol names, reads each wasm's code section
+// and name section, and lists the packages whose linked code grew most
+// over the minimal app.
 func topPackages(t *testing.T, root string) string {
 	build := func(pkg string) (map[string]int, int, error) {
 		out := filepath.Join(t.TempDir(), "app.wasm")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+		cmd := exec.Command("sh", "scripts/build-wasm.sh", out, pkg)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		cmd.Env = append(os.Environ(), "BPFPLAY_WASM_NAMES=1")
 		if msg, err := cmd.CombinedOutput(); err != nil {
 			return nil, 0, fmt.Errorf("%v: %s", err, msg)
 		}
