@@ -178,3 +178,50 @@ func TestBadURLNoPanic(t *testing.T) {
 		d.Close()
 	}
 }
+
+// TestViewsEscapeScenarioText: the static views are HTML text (htmlDoc,
+// svgDoc), so every scenario-controlled string must come out escaped. A
+// shared scenario carries markup in a comment, a note, a failed expectation,
+// a queue value and a bad statement; no step may render it as markup.
+func TestViewsEscapeScenarioText(t *testing.T) {
+	src := "# <script>alert(1)</script>\n" +
+		"map q type=queue key=0 value=4 max=2\n" +
+		"note <img src=x onerror=alert(1)>\n" +
+		"push q 0x3c696d67\n" +
+		"pop q => 7\n" +
+		"map h type=hash key=4 value=4 max=4\n" +
+		"update h 1 2\n" +
+		"lookup h 1\n"
+	a, d := mountAt(t, "/?page=play#s="+EncodeSource(src))
+	defer d.Close()
+	for i := 0; i <= a.last(); i++ {
+		a.setStep(i)
+		a.Update()
+		d.Consume()
+		// Outside the editor (a textarea, whose text go-app escapes too).
+		body := app.HTMLString(a)
+		if j := strings.Index(body, "<textarea"); j >= 0 {
+			if k := strings.Index(body[j:], "</textarea>"); k >= 0 {
+				body = body[:j] + body[j+k:]
+			}
+		}
+		for _, bad := range []string{"<script", "<img", "<svg/onload"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("step %d renders %q as markup", i+1, bad)
+			}
+		}
+		if i == 0 && !strings.Contains(body, "&lt;script&gt;") {
+			t.Errorf("the comment's text is not shown escaped")
+		}
+	}
+	if a.last() < 6 {
+		t.Fatalf("the scenario ran %d steps; want all 7 statements (errors: %v, %s)", a.last()+1, a.errs, a.loadErr)
+	}
+	// A statement that does not parse: its text comes back in the error list.
+	b, d2 := mountAt(t, "/?page=play#s="+EncodeSource("frobnicate <svg/onload=alert(1)>\n"))
+	defer d2.Close()
+	if html := app.HTMLString(b); strings.Contains(strings.Replace(html, "<textarea", "", 1), "<svg/onload") &&
+		!strings.Contains(html, "&lt;svg/onload") {
+		t.Errorf("a parse error renders the statement's markup")
+	}
+}

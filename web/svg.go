@@ -9,8 +9,9 @@ import (
 
 // svgDoc builds one SVG drawing as text. Every piece of text goes through
 // html.EscapeString, so keys and names from a scenario cannot add markup.
-// The drawing is mounted with app.Raw (one DOM replacement per step, which
-// stays fast for big maps, and gets the SVG namespace from the parser).
+// The drawing goes into an htmlDoc fragment (writeTo), mounted with app.Raw:
+// one DOM replacement per step, which stays fast for big maps, and the
+// parser gives it the SVG namespace.
 type svgDoc struct {
 	b    strings.Builder
 	w, h int
@@ -62,13 +63,16 @@ func (d *svgDoc) title(s string) { d.b.WriteString("<title>" + escapeHTML(s) + "
 
 func (d *svgDoc) String() string { return d.b.String() + "</svg>" }
 
-// UI wraps the drawing in a scrollable container.
-func (d *svgDoc) UI(id string) app.UI {
-	w := app.Div().Class("bp-svg-wrap")
+// writeTo writes the drawing into an HTML fragment inside its scrollable
+// wrapper (id may be "").
+func (d *svgDoc) writeTo(out *htmlDoc, id string) {
 	if id != "" {
-		w = w.ID(id)
+		out.open("div", "class", "bp-svg-wrap", "id", id)
+	} else {
+		out.open("div", "class", "bp-svg-wrap")
 	}
-	return w.Body(app.Raw(`<div>` + d.String() + `</div>`))
+	out.b.WriteString("<div>" + d.String() + "</div>") // already escaped
+	out.close("div")
 }
 
 // Colours (always paired with a text marker: colour is never the only signal).

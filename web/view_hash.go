@@ -236,20 +236,8 @@ func (a *App) writeHashBuckets(out *htmlDoc, m *sim.Map, name string, h *sim.Has
 		d.close("g")
 	}
 	out.open("div")
-	writeSVGWrap(out, d, "bp-buckets-"+m.Name)
+	d.writeTo(out, "bp-buckets-"+m.Name)
 	out.elem("p", a.t("hashLegend"), "class", "bp-legend").close("div")
-}
-
-// writeSVGWrap writes what d.UI(id) mounts: the scrollable wrapper and
-// the drawing in its own div, as text inside an htmlDoc fragment.
-func writeSVGWrap(out *htmlDoc, d *svgDoc, id string) {
-	if id != "" {
-		out.open("div", "class", "bp-svg-wrap", "id", id)
-	} else {
-		out.open("div", "class", "bp-svg-wrap")
-	}
-	out.b.WriteString("<div>" + d.String() + "</div>")
-	out.close("div")
 }
 
 // valueText is the value as a number or hex; per-CPU maps show each CPU's
@@ -312,7 +300,7 @@ func (a *App) hashOccupancy(m *sim.Map, name string, h *sim.Hashtab, hm hashMark
 	var out htmlDoc
 	out.open("div", "id", "bp-occupancy-"+m.Name, "class", "bp-agg").
 		elem("p", fmt.Sprintf("%s: %s (%s)", a.t("chainLengths"), strings.Join(histParts, ", "), a.t("bucketsXlen")))
-	writeSVGWrap(&out, d, "")
+	d.writeTo(&out, "")
 	out.elem("p", fmt.Sprintf(a.t("stripLegend"), group), "class", "bp-legend")
 	if len(touched) > 0 {
 		a.writeHashBuckets(&out, m, name, h, hm, touched)

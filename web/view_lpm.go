@@ -148,10 +148,7 @@ func lpmView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI {
 	h.open("div", "id", "bp-lpm-"+m.Name, "class", "bp-lpm", "data-best", best, "data-ended", ended).
 		elem("p", fmt.Sprintf(a.t("lpmFacts"), real, im, t.MaxPrefixlen()), "class", "bp-legend").
 		elem("p", fmt.Sprintf(a.t("lpmKeyLayout"), t.MaxPrefixlen()/8), "class", "bp-calc")
-	// The same wrapper as svgDoc.UI.
-	h.open("div", "class", "bp-svg-wrap", "id", "bp-lpm-svg-"+m.Name).open("div")
-	h.b.WriteString(d.String()) // already escaped
-	h.close("div").close("div")
+	d.writeTo(&h, "bp-lpm-svg-"+m.Name)
 	if len(visits) > 0 || len(walks) > 0 {
 		h.open("ol", "id", "bp-lpm-steps", "class", "bp-legend")
 		for _, v := range visits {

@@ -153,10 +153,9 @@ func (a *App) lruRow(out *htmlDoc, m *sim.Map, id, title string, nodes []sim.LRU
 	if cursor == -1 && id == "inactive" && len(nodes) > 0 {
 		d.text(width-34, 26, "⇢head", "fill", colWarn, "font-size", "10")
 	}
-	// The same markup svgDoc.UI("") wraps a drawing in. data-keys is trimmed
-	// as go-app trimmed attribute values (free lists have only empty keys).
-	out.open("div", "data-list", id, "data-keys", strings.TrimSpace(strings.Join(keys, " "))).
-		open("div", "class", "bp-svg-wrap").open("div")
-	out.b.WriteString(d.String())
-	out.close("div").close("div").close("div")
+	// data-keys is trimmed as go-app trimmed attribute values (free lists
+	// have only empty keys).
+	out.open("div", "data-list", id, "data-keys", strings.TrimSpace(strings.Join(keys, " ")))
+	d.writeTo(out, "")
+	out.close("div")
 }

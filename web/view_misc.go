@@ -91,7 +91,7 @@ func queueView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI 
 	out.open("div", "id", "bp-queue-"+m.Name, "data-values", strings.Join(vals, " ")).
 		elem("p", fmt.Sprintf(a.t("queueFacts"), v.Len, v.Size, v.Head, v.Tail,
 			ternary(v.Stack, a.t("stackOrder"), a.t("queueOrder"))), "class", "bp-legend")
-	writeSVGWrap(&out, d, "")
+	d.writeTo(&out, "")
 	return out.close("div").UI()
 }
 
@@ -126,7 +126,7 @@ func ringbufView(a *App, m *sim.Map, name string, st StepView, focus bool) app.U
 	out.open("div", "id", "bp-ringbuf-"+m.Name).
 		elem("p", fmt.Sprintf("size %d · consumer %d · producer %d · pending %d · %s %d",
 			v.Size, v.Consumer, v.Producer, v.Pending, a.t("records"), len(v.Records)), "class", "bp-legend")
-	writeSVGWrap(&out, d, "")
+	d.writeTo(&out, "")
 	return out.elem("p", a.t("ringLegend"), "class", "bp-legend").close("div").UI()
 }
 
