@@ -4,7 +4,7 @@
 # both build through here, so bpfplay and the minimal go-app baseline are built
 # exactly the same way.
 #
-# The build uses a copy of the pinned cilium/ebpf module in which three files
+# The build uses a copy of the pinned cilium/ebpf module in which the files
 # that cannot run in a browser are stubs (wasm/cilium-stubs/README.md), through an
 # alternate go.mod (-modfile) that replaces the module with that copy. Native
 # builds and tests use the module as published. The minimal app does not

@@ -151,24 +151,16 @@ func (a *App) navigate(ctx app.Context, loc Loc) {
 		// "Try it": the playground starts from the lesson's scenario.
 		loadLesson(ctx, a.prefix, loc.Lesson, func(l lesson, err error) {
 			finish(func() {
-				if err != nil {
-					a.loadErr = err.Error()
-					a.openPlayground(ctx, "", "")
-				} else {
-					a.openPlayground(ctx, l.Script, "lesson")
+				script := ""
+				if err == nil {
+					script = l.Script
 				}
+				a.openIncoming(ctx, script, "lesson", err)
 			})
 		})
 	case loc.Page == PagePlay && loc.Shared != "":
 		decodeShare(ctx, loc.Shared, func(s string, err error) {
-			finish(func() {
-				if err != nil {
-					a.loadErr = err.Error()
-					a.openPlayground(ctx, "", "")
-				} else {
-					a.openPlayground(ctx, s, "share")
-				}
-			})
+			finish(func() { a.openIncoming(ctx, s, "share", err) })
 		})
 	case loc.Page == PagePlay:
 		finish(func() { a.openPlayground(ctx, "", "") })
@@ -196,6 +188,17 @@ func (a *App) openLesson(l lesson, err error) {
 	a.src = l.Script
 	a.run(l.ID, l.Script)
 	Mark("bp-lesson-ran")
+}
+
+// openIncoming opens the playground on a scenario that arrived (from a
+// share link or a lesson), or, when it could not be had, on the saved draft
+// with the reason shown.
+func (a *App) openIncoming(ctx app.Context, src, from string, err error) {
+	if err != nil {
+		a.loadErr = err.Error()
+		src, from = "", ""
+	}
+	a.openPlayground(ctx, src, from)
 }
 
 // openPlayground opens the editor on the saved draft, or on incoming (a

@@ -438,7 +438,11 @@ func (a *App) makeShare(ctx app.Context, kind string) {
 		return
 	}
 	loc.Page = PagePlay
+	gen := a.navGen
 	encodeShare(ctx, a.src, func(frag string, err error) {
+		if gen != a.navGen {
+			return // the reader has moved on
+		}
 		if err != nil {
 			a.share, a.shareErr = "", err.Error()
 			return

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"mime"
@@ -194,7 +195,7 @@ func Write(dir, prefix, wasmExec string) error {
 // module arrives one page-parse earlier. crossorigin makes the preload's
 // request mode match fetch()'s, without which the browser would not reuse it.
 func preloadWasm(prefix string) string {
-	return `<link rel="preload" href="` + prefix + `/web/app.wasm" as="fetch" type="application/wasm" crossorigin>`
+	return `<link rel="preload" href="` + html.EscapeString(prefix+"/web/app.wasm") + `" as="fetch" type="application/wasm" crossorigin>`
 }
 
 // prefetchScript starts fetching the lesson the URL names (?lesson=ID) as
@@ -203,11 +204,14 @@ func preloadWasm(prefix string) string {
 // opening a lesson then costs no extra round trip after the app starts.
 // Only ids that can name a lesson are fetched, from this site only.
 func prefetchScript(prefix string) string {
+	// A JSON string is a JS string literal, and json.Marshal escapes < and >,
+	// so no prefix can end the script early.
+	base, _ := json.Marshal(prefix + "/web/lessons/")
 	return `<script>(function () {
   var m = /[?&]lesson=([a-z0-9-]{1,64})(?:&|$)/.exec(location.search);
   if (!m) return;
   var p = {id: m[1], done: false, text: null};
-  p.promise = fetch("` + prefix + `/web/lessons/" + m[1] + ".txt")
+  p.promise = fetch(` + string(base) + ` + m[1] + ".txt")
     .then(function (r) { return r.ok ? r.text() : null; })
     .catch(function () { return null; })
     .then(function (t) { p.text = t; p.done = true; return t; });
