@@ -210,6 +210,24 @@ func LPMKey(prefixlen uint32, data []byte) []byte {
 
 // ---- events ----
 
+// LPMKeyEvent is the key of a lookup, update or delete as the trie reads
+// it: prefixlen (host byte order in the key) and the data bytes, whose bits
+// the trie compares from the first byte's top bit down (big-endian).
+type LPMKeyEvent struct {
+	_ noCompare
+
+	Map       string `json:"map"`
+	Op        string `json:"op"`
+	Prefixlen uint32 `json:"prefixlen"`
+	Data      string `json:"data"`   // hex
+	Prefix    string `json:"prefix"` // data/prefixlen, as an address when 4 or 16 bytes
+}
+
+func (LPMKeyEvent) Kind() string { return "lpm.key" }
+func (e LPMKeyEvent) String() string {
+	return fmt.Sprintf("%s %s: key prefixlen %d, data %s (%s)", e.Op, e.Map, e.Prefixlen, e.Data, e.Prefix)
+}
+
 // LPMVisitEvent is one node visited while descending the trie: the bits
 // compared (min of the node's and the key's prefix length), how many of them
 // matched, and where the descent goes next (child 0 or 1, or -1 to stop).
@@ -309,6 +327,11 @@ func (t *LPMTrie) failf(op string, e Errno, format string, args ...any) Errno {
 
 func (t *LPMTrie) emitting() bool { return t.m.world != nil && t.m.world.Emitting() }
 
+// emitKey reports the key an operation works with, as the trie reads it.
+func (t *LPMTrie) emitKey(op string, k lpmKey) {
+	t.m.emit(LPMKeyEvent{Map: t.m.Name, Op: op, Prefixlen: k.prefixlen, Data: hex.EncodeToString(k.data), Prefix: t.keyLabel(k)})
+}
+
 // lookup is trie_lookup_elem: the longest stored prefix, no longer than the
 // key's prefixlen, that covers the key's data.
 func (t *LPMTrie) lookup(key []byte, src Source) ([]byte, Errno) {
@@ -320,6 +343,9 @@ func (t *LPMTrie) lookup(key []byte, src Source) ([]byte, Errno) {
 		return nil, t.failf("lookup", ENOENT, "prefixlen %d is above the maximum %d", k.prefixlen, t.maxPrefixlen)
 	}
 	ev := t.emitting()
+	if ev {
+		t.emitKey("lookup", k)
+	}
 	var found *lpmNode
 	depth := 0
 	for n := t.root; n != nil; depth++ {
@@ -404,6 +430,9 @@ func (t *LPMTrie) update(key, value []byte, flags uint64, src Source) Errno {
 		return t.m.fail("update", EINVAL, "value is shorter than value_size")
 	}
 	ev := t.emitting()
+	if ev {
+		t.emitKey("update", k)
+	}
 	nn := &lpmNode{
 		prefixlen: k.prefixlen,
 		data:      append([]byte(nil), k.data...),
@@ -503,6 +532,9 @@ func (t *LPMTrie) delete(key []byte, src Source) Errno {
 		return t.failf("delete", EINVAL, "prefixlen %d is above the maximum %d", k.prefixlen, t.maxPrefixlen)
 	}
 	ev := t.emitting()
+	if ev {
+		t.emitKey("delete", k)
+	}
 	trim := &t.root
 	trim2 := trim
 	var parent, n *lpmNode

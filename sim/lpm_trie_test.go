@@ -931,3 +931,40 @@ func FuzzLPM(f *testing.F) {
 		}
 	})
 }
+
+// TestLPMKeyEvent: lookup, update and delete report the key as the caller
+// built it (prefixlen from its first four bytes, little-endian; the data
+// after them), so the UI can show the bits the descent compares.
+func TestLPMKeyEvent(t *testing.T) {
+	m := newLPM(t, 4, 16, 4)
+	var keys []LPMKeyEvent
+	m.world.SetSink(func(e Event) {
+		if k, ok := e.(LPMKeyEvent); ok {
+			keys = append(keys, k)
+		}
+	})
+	// 192.168.1.0/24, built by hand: prefixlen 24 little-endian, then c0 a8 01 00.
+	key := []byte{24, 0, 0, 0, 0xc0, 0xa8, 0x01, 0x00}
+	if e := m.Update(key, []byte{1, 0, 0, 0}, UpdateAny); e != OK {
+		t.Fatalf("update: %v", e)
+	}
+	if _, e := m.Lookup([]byte{32, 0, 0, 0, 0xc0, 0xa8, 0x01, 0x07}, 0); e != OK {
+		t.Fatalf("lookup: %v", e)
+	}
+	if e := m.Delete(key); e != OK {
+		t.Fatalf("delete: %v", e)
+	}
+	want := []LPMKeyEvent{
+		{Map: "lpm", Op: "update", Prefixlen: 24, Data: "c0a80100", Prefix: "192.168.1.0/24"},
+		{Map: "lpm", Op: "lookup", Prefixlen: 32, Data: "c0a80107", Prefix: "192.168.1.7/32"},
+		{Map: "lpm", Op: "delete", Prefixlen: 24, Data: "c0a80100", Prefix: "192.168.1.0/24"},
+	}
+	if len(keys) != len(want) {
+		t.Fatalf("got %d key events %+v, want %d", len(keys), keys, len(want))
+	}
+	for i := range want {
+		if keys[i].String() != want[i].String() {
+			t.Errorf("event %d: %s, want %s", i, keys[i], want[i])
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/maxence-charriere/go-app/v9/pkg/app"
@@ -23,6 +24,28 @@ type lpmPlaced struct {
 	child int // which child of its parent (0/1)
 }
 
+// lpmBits writes hex data as bits, a space between bytes, with "│" after
+// the first mark bits.
+func lpmBits(hexData string, mark int) string {
+	data, _ := hex.DecodeString(hexData)
+	var b strings.Builder
+	for i, c := range data {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		for j := 7; j >= 0; j-- {
+			if i*8+(7-j) == mark && mark > 0 {
+				b.WriteString("│")
+			}
+			b.WriteByte('0' + c>>uint(j)&1)
+		}
+	}
+	if mark == len(data)*8 && mark > 0 {
+		b.WriteString("│")
+	}
+	return b.String()
+}
+
 // lpmView draws the trie: real nodes (solid, with values) and intermediate
 // nodes (dashed, "im"), the key layout, and this step's descent bit by bit
 // ending at the longest match.
@@ -33,6 +56,7 @@ func lpmView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI {
 	}
 	var visits []sim.LPMVisitEvent
 	var walks []sim.LPMWalkEvent
+	var key *sim.LPMKeyEvent
 	best := ""
 	changed := map[string]string{}
 	if focus {
@@ -53,6 +77,10 @@ func lpmView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI {
 			case sim.LPMWalkEvent:
 				if e.Map == m.Name {
 					walks = append(walks, e)
+				}
+			case sim.LPMKeyEvent:
+				if e.Map == m.Name {
+					key = &e
 				}
 			}
 		}
@@ -148,6 +176,17 @@ func lpmView(a *App, m *sim.Map, name string, st StepView, focus bool) app.UI {
 	h.open("div", "id", "bp-lpm-"+m.Name, "class", "bp-lpm", "data-best", best, "data-ended", ended).
 		elem("p", fmt.Sprintf(a.t("lpmFacts"), real, im, t.MaxPrefixlen()), "class", "bp-legend").
 		elem("p", fmt.Sprintf(a.t("lpmKeyLayout"), t.MaxPrefixlen()/8), "class", "bp-calc")
+	if key != nil {
+		// The key of this step and its data bits, with the point where the
+		// descent stopped matching marked.
+		text := fmt.Sprintf(a.t("lpmKey"), key.Op, key.Prefixlen, spaced(key.Data), key.Prefix)
+		if len(visits) > 0 {
+			matched := int(visits[len(visits)-1].Match)
+			text += "\n" + fmt.Sprintf(a.t("lpmKeyBits"), matched) + "\n" + lpmBits(key.Data, matched)
+		}
+		h.elem("pre", text, "id", "bp-lpm-key", "class", "bp-calc",
+			"data-prefixlen", strconv.FormatUint(uint64(key.Prefixlen), 10), "data-key", key.Data)
+	}
 	d.writeTo(&h, "bp-lpm-svg-"+m.Name)
 	if len(visits) > 0 || len(walks) > 0 {
 		h.open("ol", "id", "bp-lpm-steps", "class", "bp-legend")

@@ -208,12 +208,15 @@ func TestLPMLesson(t *testing.T) {
 		t.Fatal("the lesson's trace has no LPM lookup match")
 	}
 	var best, ended, mapName string
+	var key sim.LPMKeyEvent
 	for _, e := range tr.Steps[i].Events {
 		switch ev := e.(type) {
 		case sim.LPMBestEvent:
 			best, mapName = ev.Prefix, ev.Map
 		case sim.LPMVisitEvent:
 			ended = ev.Node
+		case sim.LPMKeyEvent:
+			key = ev
 		}
 	}
 	srv := serveSite(t, siteDirectory(t), "")
@@ -226,6 +229,13 @@ func TestLPMLesson(t *testing.T) {
 	}
 	if got := b.attr(sel, "data-ended"); got != ended {
 		t.Errorf("descent ended on %q, the simulator on %q", got, ended)
+	}
+	// The looked-up key, bytes and prefixlen, as the simulator read it.
+	if got := b.attr("#bp-lpm-key", "data-key"); got != key.Data || key.Data == "" {
+		t.Errorf("key shown %q, the simulator looked up %q", got, key.Data)
+	}
+	if got := b.attr("#bp-lpm-key", "data-prefixlen"); got != fmt.Sprint(key.Prefixlen) {
+		t.Errorf("key prefixlen shown %s, the simulator's %d", got, key.Prefixlen)
 	}
 	var marked string
 	b.eval(fmt.Sprintf(`(document.querySelector('%s g[data-best="1"]')||{dataset:{}}).dataset.prefix||""`, sel), &marked)
