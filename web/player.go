@@ -68,8 +68,12 @@ func (a *App) renderPlayer() app.UI {
 				}
 			}).
 			Body(app.Range(speeds).Slice(func(i int) app.UI {
+				unit := a.t("stepsPerSec")
+				if speeds[i] == 1000 {
+					unit = a.t("stepPerSec")
+				}
 				return el("option").Attr("value", i).Attr("selected", i == a.speedIndex()).
-					Text(strconv.FormatFloat(1000/float64(speeds[i]), 'g', 3, 64) + " " + a.t("stepsPerSec"))
+					Text(strconv.FormatFloat(1000/float64(speeds[i]), 'g', 3, 64) + " " + unit)
 			})),
 	)
 }
