@@ -903,21 +903,28 @@ func atomicIns(a asm.AtomicOp, sz asm.Size, dst, src asm.Register, off int16) as
 	return asm.Instruction{OpCode: op, Dst: dst, Src: src, Offset: off, Constant: int64(uint32(a) >> 8)}
 }
 
-// store_release((u64 *)(r1 + 0), r2)
-func (p *parser) storeRelease(it *item) *item {
+// orderedMem reads "((u64 *)(r1 + 0)" of load_acquire and store_release:
+// the opening parenthesis, an unsigned pointer type and a memory operand.
+func (p *parser) orderedMem() (sz asm.Size, base asm.Register, off int16, ok bool) {
 	if !p.expect("(") {
-		return it
+		return
 	}
 	sz, sx := p.ptr()
 	if p.err != nil {
-		return it
+		return
 	}
 	if sx {
 		p.fail(p.toks[p.pos-3], "expected an unsigned type")
-		return it
+		return
 	}
-	dst, off := p.memOp()
-	if p.err != nil || !p.expect(",") {
+	base, off = p.memOp()
+	return sz, base, off, p.err == nil
+}
+
+// store_release((u64 *)(r1 + 0), r2)
+func (p *parser) storeRelease(it *item) *item {
+	sz, dst, off, ok := p.orderedMem()
+	if !ok || !p.expect(",") {
 		return it
 	}
 	src, _ := p.reg()
@@ -1348,19 +1355,8 @@ func (p *parser) named(it *item, t token, dst asm.Register, wide bool) *item {
 		return it
 
 	case name == "load_acquire":
-		if !p.expect("(") {
-			return it
-		}
-		sz, sx := p.ptr()
-		if p.err != nil {
-			return it
-		}
-		if sx {
-			p.fail(p.toks[p.pos-3], "expected an unsigned type")
-			return it
-		}
-		base, off := p.memOp()
-		if p.err != nil || !p.expect(")") {
+		sz, base, off, ok := p.orderedMem()
+		if !ok || !p.expect(")") {
 			return it
 		}
 		// Load-acquire: dst receives, src is the base.

@@ -538,31 +538,6 @@ func (ex *executor) do(s *Stmt, step *Step) error {
 		step.Errno = m.Push(val, flagsArg(s, 2))
 		return nil
 
-	case "pop", "peek":
-		m, err := ex.mapArg(s, 0, step)
-		if err != nil {
-			return err
-		}
-		if len(s.Args) > 1 {
-			// peek NAME VALUE: the value buffer is the input (bloom filter).
-			val, err := ex.valueBytes(s, m, s.Args[1], false)
-			if err != nil {
-				return err
-			}
-			step.Errno = m.PeekValue(val, 0)
-			return nil
-		}
-		var v []byte
-		if s.Op == "pop" {
-			v, step.Errno = m.Pop()
-		} else {
-			v, step.Errno = m.Peek()
-		}
-		if step.Errno == sim.OK {
-			setValue(step, m, v, true)
-		}
-		return nil
-
 	case "bpf push":
 		m, err := ex.mapArg(s, 0, step)
 		if err != nil {
@@ -579,26 +554,44 @@ func (ex *executor) do(s *Stmt, step *Step) error {
 		step.Errno = e
 		return nil
 
-	case "bpf pop", "bpf peek":
+	case "pop", "peek", "bpf pop", "bpf peek":
+		// The syscall side (BPF_MAP_LOOKUP[_AND_DELETE]_ELEM on a queue,
+		// stack or bloom filter) and the program side (the helpers) of the
+		// same operations.
+		prog := strings.HasPrefix(s.Op, "bpf ")
+		pop := strings.HasSuffix(s.Op, "pop")
 		m, err := ex.mapArg(s, 0, step)
 		if err != nil {
 			return err
 		}
 		if len(s.Args) > 1 {
+			// peek NAME VALUE: the value buffer is the input (bloom filter).
 			val, err := ex.valueBytes(s, m, s.Args[1], false)
 			if err != nil {
 				return err
 			}
-			step.Errno = m.ProgPeekInto(val)
+			if prog {
+				step.Errno = m.ProgPeekInto(val)
+			} else {
+				step.Errno = m.PeekValue(val, 0)
+			}
 			return nil
 		}
-		v, e, err := progPopPeek(m, s.Op == "bpf pop")
-		if err != nil {
-			return ex.errAt(s, 0, "%v", err)
+		var v []byte
+		switch {
+		case prog:
+			var e sim.Errno
+			if v, e, err = progPopPeek(m, pop); err != nil {
+				return ex.errAt(s, 0, "%v", err)
+			}
+			step.Errno = e
+		case pop:
+			v, step.Errno = m.Pop()
+		default:
+			v, step.Errno = m.Peek()
 		}
-		step.Errno = e
-		if e == sim.OK {
-			setValue(step, m, v, false)
+		if step.Errno == sim.OK {
+			setValue(step, m, v, !prog)
 		}
 		return nil
 
