@@ -141,6 +141,9 @@ func (a *App) navigate(ctx app.Context, loc Loc) {
 		a.loading = false
 		a.setStep(loc.Step - 1)
 		ctx.Page().SetTitle(a.pageTitle())
+		if t := a.trace; t != nil && app.IsClient {
+			ctx.Defer(func(ctx app.Context) { a.completeRun(ctx, t) })
+		}
 	}
 	switch {
 	case loc.Page == PageLesson:
@@ -186,7 +189,7 @@ func (a *App) openLesson(l lesson, err error) {
 	a.lesson = l
 	a.title = l.title(a.loc.Lang)
 	a.src = l.Script
-	a.run(l.ID, l.Script)
+	a.start(l.ID, l.Script)
 	Mark("bp-lesson-ran")
 }
 
@@ -229,21 +232,69 @@ func (a *App) openPlayground(ctx app.Context, incoming, from string) {
 	a.run("playground", a.editor)
 }
 
-// run parses and runs src through the scenario package.
+// run parses and runs all of src through the scenario package: the
+// playground shows every script error at once.
 func (a *App) run(name, src string) {
+	if a.start(name, src) {
+		a.trace.RunMore(maxUISteps)
+		a.errs = a.trace.StepErrors()
+	}
+}
+
+// start parses src and prepares its trace; statements run when a step needs
+// them (a lesson draws its first step before the rest has run) and the rest
+// after the first frame (completeRun). It reports whether there is a trace.
+func (a *App) start(name, src string) bool {
 	a.trace = nil
 	a.errs = nil
 	if runScenario == nil {
 		a.loadErr = "engine"
-		return
+		return false
 	}
 	t, err := safeRun(name, src)
 	if err != nil {
 		a.errs = scriptErrors(err)
-		return
+		return false
 	}
 	a.trace = t
 	a.errs = t.StepErrors()
+	return true
+}
+
+// completeRun runs the statements of t that have not run yet, after the
+// page has drawn, in slices of about 10 ms with the browser free between
+// them; then it shows the script errors of the whole run (lessons have none,
+// the lesson tests make sure). A newer trace does not stop it: a lesson or
+// a shared scenario is bounded by maxUISteps.
+func (a *App) completeRun(ctx app.Context, t Trace) {
+	if t.RunMore(0) {
+		return
+	}
+	ctx.Async(func() {
+		for done := false; !done; {
+			time.Sleep(time.Millisecond)
+			end := time.Now().Add(10 * time.Millisecond)
+			for !done && time.Now().Before(end) {
+				done = runMoreSafely(t, 8)
+			}
+		}
+		ctx.Dispatch(func(app.Context) {
+			if a.trace == t {
+				a.errs = t.StepErrors()
+			}
+		})
+	})
+}
+
+// runMoreSafely is t.RunMore, with a panic in the engine reported as done
+// (the step that hit it shows the error when it is drawn).
+func runMoreSafely(t Trace, n int) (done bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			done = true
+		}
+	}()
+	return t.RunMore(n)
 }
 
 // frame is the World after the current step and its named maps. It comes

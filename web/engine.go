@@ -44,8 +44,14 @@ type Trace interface {
 	// Frame is the World after step i with its named maps in definition
 	// order; the caller may keep it.
 	Frame(i int) (*sim.World, []NamedMap)
-	// StepErrors are the script errors steps ran into, positioned.
+	// StepErrors are the script errors steps ran into, positioned (of the
+	// steps that have run; see RunMore).
 	StepErrors() []ScriptError
+	// RunMore runs up to n more statements and reports whether all have
+	// run. Statements run on demand (Step and Frame run what they need), so
+	// the first frame waits only for the steps it shows; the app runs the
+	// rest in slices after drawing it.
+	RunMore(n int) bool
 }
 
 // InsnTracer is implemented by traces whose run steps can be replayed one

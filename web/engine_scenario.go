@@ -19,7 +19,7 @@ func runWithScenario(name, src string) (Trace, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := scenario.Run(s, scenario.Options{MaxSteps: maxUISteps})
+	t := scenario.Start(s, scenario.Options{MaxSteps: maxUISteps})
 	return &scenarioTrace{t: t}, nil
 }
 
@@ -31,6 +31,7 @@ type scenarioTrace struct {
 func (s *scenarioTrace) Len() int { return len(s.t.Steps) }
 
 func (s *scenarioTrace) Step(i int) StepView {
+	s.t.RunTo(i)
 	st := &s.t.Steps[i]
 	v := StepView{
 		Line: st.Line, Text: st.Text, Op: st.Op, Map: st.Map,
@@ -58,6 +59,11 @@ func (s *scenarioTrace) Frame(i int) (*sim.World, []NamedMap) {
 		out[j] = NamedMap{Name: n.Name, Map: n.Map}
 	}
 	return w, out
+}
+
+func (s *scenarioTrace) RunMore(n int) bool {
+	s.t.RunTo(s.t.Ran() + n - 1)
+	return s.t.Done()
 }
 
 func (s *scenarioTrace) StepErrors() []ScriptError {

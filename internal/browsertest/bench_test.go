@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bpfplay/bpfplay/lessons"
+	"github.com/bpfplay/bpfplay/web/site"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -48,22 +49,34 @@ func TestBenchSizeAndColdStart(t *testing.T) {
 	if err != nil || len(ls) == 0 {
 		t.Fatalf("no lessons: %v", err)
 	}
-	srvO, srvB := serveSite(t, ours, ""), serveSite(t, base, "")
-	// Alternate the two apps run by run, so that changing load on the
-	// machine (other builds, fuzzers) weighs on both alike.
-	var runsO, runsB []time.Duration
+	// The minimal app as go-app generates it is the target's baseline.
+	// The same app with bpfplay's loader (web/site/loader.go) shows how much
+	// of the difference is the loader and how much the app itself.
+	baseL := filepath.Join(t.TempDir(), "minimal-early-loader")
+	if err := os.CopyFS(baseL, os.DirFS(base)); err != nil {
+		t.Fatal(err)
+	}
+	if err := site.UseEarlyLoader(baseL, ""); err != nil {
+		t.Fatal(err)
+	}
+	srvO, srvB, srvL := serveSite(t, ours, ""), serveSite(t, base, ""), serveSite(t, baseL, "")
+	// Alternate the apps run by run, so that changing load on the machine
+	// (other builds, fuzzers) weighs on all alike.
+	var runsO, runsB, runsL []time.Duration
 	for i := 0; i < 5; i++ {
 		runsO = append(runsO, coldStart(t, srvO.URL+"/?lesson="+ls[0].ID, "#bp-player"))
 		runsB = append(runsB, coldStart(t, srvB.URL+"/", "#ready"))
+		runsL = append(runsL, coldStart(t, srvL.URL+"/", "#ready"))
 	}
-	co, cb := median(runsO), median(runsB)
-	t.Logf("cold starts: bpfplay %v, minimal %v", runsO, runsB)
+	co, cb, cl := median(runsO), median(runsB), median(runsL)
+	t.Logf("cold starts: bpfplay %v, minimal %v, minimal with bpfplay's loader %v", runsO, runsB, runsL)
 
 	var out strings.Builder
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "", "raw", "gzip -9", "brotli -q11", "cold start")
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "minimal", mib(sb[0]), mib(sb[1]), mib(sb[2]), cb)
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "bpfplay", mib(so[0]), mib(so[1]), mib(so[2]), co)
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "ratio", ratio(so[0], sb[0]), ratio(so[1], sb[1]), ratio(so[2], sb[2]), ratio(int64(co), int64(cb)))
+	fmt.Fprintf(&out, "\nminimal app with bpfplay's loader: cold start %v; bpfplay / that = %s\n", cl, ratio(int64(co), int64(cl)))
 	fmt.Fprintf(&out, "\nlargest packages in bpfplay's app.wasm (linked code per package, growth over the minimal app):\n%s", topPackages(t, root))
 	t.Log("\n" + out.String())
 	os.MkdirAll(filepath.Join(root, "build"), 0o755)
@@ -107,7 +120,10 @@ func coldStart(t *testing.T, url, sel string) time.Duration {
   new MutationObserver(check).observe(document, {subtree: true, childList: true, attributes: true});
 })();`, sel)
 	{
+		// Each run closes its browser, so that earlier runs' browsers do
+		// not weigh on later ones.
 		b := newBrowser(t)
+		defer b.close()
 		b.run("install watcher", chromedp.ActionFunc(func(ctx context.Context) error {
 			_, err := page.AddScriptToEvaluateOnNewDocument(watch).Do(ctx)
 			return err

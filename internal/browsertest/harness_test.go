@@ -163,6 +163,9 @@ type browser struct {
 	mu       sync.Mutex
 	errors   []string
 	requests []string
+	// close stops chromium and removes its profile; it runs at the end of
+	// the test, or earlier for a test that starts many browsers.
+	close func()
 }
 
 // newBrowser starts chromium with the flags of toolchain.md and a fresh
@@ -227,11 +230,12 @@ func newBrowser(t testing.TB) *browser {
 		cancelA()
 		t.Fatalf("starting chromium: %v", err)
 	}
-	t.Cleanup(func() {
+	b.close = func() {
 		cancelC()
 		cancelA()
 		os.RemoveAll(profile)
-	})
+	}
+	t.Cleanup(b.close)
 	return b
 }
 

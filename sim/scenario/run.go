@@ -102,28 +102,70 @@ func (st *state) mapNamed(name string) (*sim.Map, error) {
 // does not have yet) become positioned *Error values on their step; Run
 // never panics.
 func Run(s *Script, opt Options) *Trace {
+	t := Start(s, opt)
+	t.RunTo(len(t.Steps) - 1)
+	return t
+}
+
+// Start prepares a run of s and executes none of it: statements run on
+// demand, when RunTo (or WorldAt, MachineAt...) needs them, so a viewer can
+// draw the first steps of a long scenario before the rest has run. Steps has
+// one entry per statement from the start; entries past Ran() are still zero.
+// Running in pieces gives exactly the trace Run gives.
+func Start(s *Script, opt Options) *Trace {
 	if s == nil {
 		s = &Script{}
 	}
 	t := &Trace{Script: s, Opt: opt, every: opt.CheckpointEvery}
-	adaptive := t.every <= 0
-	if adaptive {
+	t.adaptive = t.every <= 0
+	if t.adaptive {
 		t.every = DefaultCheckpointEvery
 	}
 	st := newState(opt)
 	t.checkpoints = append(t.checkpoints, checkpoint{after: -1, st: st.clone()})
-	last := -1
-	ex := &executor{opt: opt, st: st, file: s.Name}
+	t.lastCheckpoint = -1
+	t.ex = &executor{opt: opt, st: st, file: s.Name}
 	t.Steps = make([]Step, len(s.Stmts))
-	for i, stmt := range s.Stmts {
-		ex.execAt(i, stmt, &t.Steps[i])
-		if since := i - last; since >= t.every && (!adaptive || since*checkpointRatio >= worldSize(st.w)) {
-			t.checkpoints = append(t.checkpoints, checkpoint{after: i, st: st.clone()})
-			last = i
+	if len(s.Stmts) == 0 {
+		t.final = st
+	}
+	return t
+}
+
+// RunTo executes the statements up to step i (clamped to the last) that
+// have not run yet.
+func (t *Trace) RunTo(i int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.runTo(i)
+}
+
+// Ran is how many statements have run; Done reports whether all have.
+func (t *Trace) Ran() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.ran
+}
+
+// Done reports whether every statement has run.
+func (t *Trace) Done() bool { return t.Ran() == len(t.Steps) }
+
+// runTo is RunTo with t.mu held.
+func (t *Trace) runTo(i int) {
+	i = min(i, len(t.Steps)-1)
+	for ; t.ran <= i; t.ran++ {
+		k := t.ran
+		t.ex.execAt(k, t.Script.Stmts[k], &t.Steps[k])
+		since := k - t.lastCheckpoint
+		if since >= t.every && (!t.adaptive || since*checkpointRatio >= worldSize(t.ex.st.w)) {
+			t.checkpoints = append(t.checkpoints, checkpoint{after: k, st: t.ex.st.clone()})
+			t.lastCheckpoint = k
 		}
 	}
-	t.final = st
-	return t
+	if t.ran == len(t.Steps) && t.final == nil {
+		t.final = t.ex.st
+		t.ex = nil
+	}
 }
 
 // checkpoint is a copy of the state after step `after`.

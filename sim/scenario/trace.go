@@ -88,13 +88,22 @@ type Trace struct {
 	Opt    Options
 
 	every       int
+	adaptive    bool         // checkpoint spacing follows the World's size
 	checkpoints []checkpoint // in step order; the first is before step 0
-	final       *state
+	final       *state       // the state after the last step, once all ran
+
+	// The run in progress (Start): statements before ran have run, ex
+	// holds the live state, lastCheckpoint is the step of the newest
+	// checkpoint.
+	ex             *executor
+	ran            int
+	lastCheckpoint int
 
 	mu sync.Mutex
 }
 
-// Failed reports whether any expectation failed.
+// Failed reports whether any expectation failed (of the statements that
+// have run: all of them after Run).
 func (t *Trace) Failed() bool {
 	for i := range t.Steps {
 		if t.Steps[i].Failed {
@@ -104,7 +113,8 @@ func (t *Trace) Failed() bool {
 	return false
 }
 
-// Errors returns the script errors of the run, in order.
+// Errors returns the script errors of the run, in order (of the statements
+// that have run: all of them after Run).
 func (t *Trace) Errors() ErrorList {
 	var l ErrorList
 	for i := range t.Steps {
@@ -140,6 +150,7 @@ func (t *Trace) stateAt(i int) *state {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.runTo(i)
 	if i == len(t.Steps)-1 && t.final != nil {
 		return t.final.clone()
 	}

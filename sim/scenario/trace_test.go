@@ -3,6 +3,8 @@ package scenario
 import (
 	"encoding/hex"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -494,6 +496,72 @@ func TestWorldAtConcurrent(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		if msg := <-done; msg != "" {
 			t.Error(msg)
+		}
+	}
+}
+
+// A trace from Start runs statements only when something needs them, and
+// whatever order they are asked for in, it ends up identical to Run's:
+// the same steps and events (Hash) and the same World after every step.
+func TestStartRunsOnDemand(t *testing.T) {
+	s := mustParse(t, traceScript)
+	want := Run(s, Options{CheckpointEvery: 3})
+	requireClean(t, want)
+
+	tr := Start(s, Options{CheckpointEvery: 3})
+	if tr.Ran() != 0 || len(tr.Steps) != len(s.Stmts) {
+		t.Fatalf("Start ran %d statements and has %d steps; want 0 and %d", tr.Ran(), len(tr.Steps), len(s.Stmts))
+	}
+	// WorldAt in the middle runs up to there and no further.
+	mid := len(s.Stmts) / 2
+	if got, w := snapshot(tr.WorldAt(mid)), snapshot(want.WorldAt(mid)); got != w {
+		t.Fatalf("WorldAt(%d) on demand:\n--- got\n%s--- want\n%s", mid, got, w)
+	}
+	if tr.Ran() != mid+1 || tr.Done() {
+		t.Fatalf("after WorldAt(%d): ran %d, done %v; want %d, false", mid, tr.Ran(), tr.Done(), mid+1)
+	}
+	// Earlier steps replay from checkpoints; later ones run.
+	for _, i := range []int{2, mid + 3, 0, len(s.Stmts) - 1, -1, mid} {
+		if got, w := snapshot(tr.WorldAt(i)), snapshot(want.WorldAt(i)); got != w {
+			t.Fatalf("WorldAt(%d) on demand:\n--- got\n%s--- want\n%s", i, got, w)
+		}
+	}
+	if !tr.Done() {
+		t.Fatalf("WorldAt(last) left the run unfinished (ran %d)", tr.Ran())
+	}
+	if tr.Hash() != want.Hash() {
+		t.Errorf("on-demand Hash %s, Run's %s", tr.Hash(), want.Hash())
+	}
+}
+
+// RunTo in pieces of any size gives Run's trace for every testdata
+// scenario.
+func TestRunToInPieces(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "*", "*.bpfs"))
+	if len(files) == 0 {
+		t.Fatal("no testdata scenarios")
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Parse(f, string(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Run(s, Options{})
+		for _, piece := range []int{1, 7} {
+			tr := Start(s, Options{})
+			for !tr.Done() {
+				tr.RunTo(tr.Ran() + piece - 1)
+			}
+			if tr.Hash() != want.Hash() {
+				t.Errorf("%s in pieces of %d: Hash %s, Run's %s", f, piece, tr.Hash(), want.Hash())
+			}
+			if got, w := snapshot(tr.WorldAt(len(s.Stmts)-1)), snapshot(want.WorldAt(len(s.Stmts)-1)); got != w {
+				t.Errorf("%s in pieces of %d: final World differs", f, piece)
+			}
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"io/fs"
 	"mime"
@@ -48,7 +47,9 @@ func Handler(prefix, version string, cacheable []string) *app.Handler {
 		Lang:            "en",
 		BackgroundColor: "#123a4f",
 		ThemeColor:      "#123a4f",
-		LoadingLabel:    "bpfplay {progress}% · 正在加载",
+		// No {progress}: the early loader (loader.go) compiles app.wasm as
+		// it downloads, without counting bytes in JavaScript.
+		LoadingLabel: "Loading bpfplay… · 正在加载…",
 		Icon: app.Icon{
 			Default:    "/web/icon-192.png",
 			Large:      "/web/icon-512.png",
@@ -59,7 +60,6 @@ func Handler(prefix, version string, cacheable []string) *app.Handler {
 		Version:               version,
 		ServiceWorkerTemplate: workerJS,
 		CacheableResources:    cacheable,
-		RawHeaders:            []string{preloadWasm(CleanPrefix(prefix)), prefetchScript(CleanPrefix(prefix))},
 	}
 	if p := CleanPrefix(prefix); p != "" {
 		h.Resources = app.GitHubPages(strings.TrimPrefix(p, "/"))
@@ -154,6 +154,14 @@ func Write(dir, prefix, wasmExec string) error {
 	if err := fixIndex(filepath.Join(dir, "index.html")); err != nil {
 		return err
 	}
+	// At the top of <head>: the lesson prefetch, and before it the early
+	// loader (each goes right after <meta charset>).
+	if err := insertAtHeadStart(filepath.Join(dir, "index.html"), prefetchScript(CleanPrefix(prefix))); err != nil {
+		return err
+	}
+	if err := UseEarlyLoader(dir, prefix); err != nil {
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), execJS, 0o644); err != nil {
 		return err
 	}
@@ -189,17 +197,8 @@ func Write(dir, prefix, wasmExec string) error {
 	return nil
 }
 
-// preloadWasm starts downloading app.wasm while the page is still being
-// parsed. go-app's app.js asks for it only once app.js has run (after
-// DOMContentLoaded); its fetch then takes the preloaded response, so the
-// module arrives one page-parse earlier. crossorigin makes the preload's
-// request mode match fetch()'s, without which the browser would not reuse it.
-func preloadWasm(prefix string) string {
-	return `<link rel="preload" href="` + html.EscapeString(prefix+"/web/app.wasm") + `" as="fetch" type="application/wasm" crossorigin>`
-}
-
 // prefetchScript starts fetching the lesson the URL names (?lesson=ID) as
-// soon as the page loads, while app.wasm is still downloading, and leaves
+// soon as the page starts loading, while app.wasm is still downloading, and leaves
 // the text in window.bpLesson (web/lessons_fetched.go takes it from there):
 // opening a lesson then costs no extra round trip after the app starts.
 // Only ids that can name a lesson are fetched, from this site only.
