@@ -44,18 +44,12 @@ const BPFFSRoot = "/sys/fs/bpf"
 // /sys/fs/bpf/tc/globals/<map name>, so several programs share it.
 const TCGlobalsDir = BPFFSRoot + "/tc/globals"
 
-// Errnos that only the filesystem side uses.
+// Errnos that only the filesystem side uses (named in errno.go's table).
 const (
 	ENOTDIR   Errno = 20
 	EISDIR    Errno = 21
 	ENOTEMPTY Errno = 39
 )
-
-func init() {
-	errnoNames[ENOTDIR] = "ENOTDIR"
-	errnoNames[EISDIR] = "EISDIR"
-	errnoNames[ENOTEMPTY] = "ENOTEMPTY"
-}
 
 // bpffsDir marks a directory made in bpffs.
 type bpffsDir struct{}

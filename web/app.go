@@ -236,7 +236,7 @@ func (a *App) openPlayground(ctx app.Context, incoming, from string) {
 // playground shows every script error at once.
 func (a *App) run(name, src string) {
 	if a.start(name, src) {
-		a.trace.RunMore(maxUISteps)
+		runMoreSafely(a.trace, a.trace.Len())
 		a.errs = a.trace.StepErrors()
 	}
 }
@@ -286,8 +286,9 @@ func (a *App) completeRun(ctx app.Context, t Trace) {
 	})
 }
 
-// runMoreSafely is t.RunMore, with a panic in the engine reported as done
-// (the step that hit it shows the error when it is drawn).
+// runMoreSafely is t.RunMore, with a panic in the engine reported as done.
+// (The executor already turns a panic inside a statement into that step's
+// error; this guards the page against anything else.)
 func runMoreSafely(t Trace, n int) (done bool) {
 	defer func() {
 		if r := recover(); r != nil {

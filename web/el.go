@@ -19,26 +19,47 @@ func elc(tag string) app.HTMLElemSelfClosing { return app.ElemSelfClosing(tag) }
 // html.EscapeString does (& ' < > "). Our own because html's escaper is a
 // strings.Replacer, whose general machinery costs app.wasm about 20 KiB.
 func escapeHTML(s string) string {
-	if !strings.ContainsAny(s, `&'<>"`) {
+	if !needsEscape(s) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 16)
+	writeEscaped(&b, s)
+	return b.String()
+}
+
+func needsEscape(s string) bool {
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '&':
-			b.WriteString("&amp;")
-		case '\'':
-			b.WriteString("&#39;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '"':
-			b.WriteString("&#34;")
-		default:
-			b.WriteByte(c)
+		switch s[i] {
+		case '&', '\'', '<', '>', '"':
+			return true
 		}
 	}
-	return b.String()
+	return false
+}
+
+// writeEscaped writes s to b as escapeHTML would return it.
+func writeEscaped(b *strings.Builder, s string) {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '\'':
+			esc = "&#39;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '"':
+			esc = "&#34;"
+		default:
+			continue
+		}
+		b.WriteString(s[start:i])
+		b.WriteString(esc)
+		start = i + 1
+	}
+	b.WriteString(s[start:])
 }

@@ -154,7 +154,7 @@ func stripNumber(t string) string {
 // text is written escaped, as text.
 func inline(d *htmlDoc, s string) {
 	start := 0 // start of the pending plain-text run s[start:i]
-	for i := 0; i < len(s); {
+	for i := nextMarkup(s, 0); i < len(s); i = nextMarkup(s, i) {
 		switch {
 		case s[i] == '`':
 			if j := strings.IndexByte(s[i+1:], '`'); j >= 0 {
@@ -221,6 +221,19 @@ func inline(d *htmlDoc, s string) {
 		i++
 	}
 	d.text(s[start:])
+}
+
+// nextMarkup is the index of the first byte at or after i that can start
+// markup (` * _ [), or len(s). Plain runs are skipped here, in a loop small
+// enough that the browser's compiler does not have to optimize inline.
+func nextMarkup(s string, i int) int {
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '`', '*', '_', '[':
+			return i
+		}
+	}
+	return i
 }
 
 func isWordByte(c byte) bool {

@@ -108,19 +108,29 @@ type htmlDoc struct{ b strings.Builder }
 
 // open writes <tag k="v" ...>.
 func (d *htmlDoc) open(tag string, kv ...string) *htmlDoc {
-	d.b.WriteString("<" + tag)
+	d.b.WriteByte('<')
+	d.b.WriteString(tag)
 	for i := 0; i+1 < len(kv); i += 2 {
-		d.b.WriteString(" " + kv[i] + `="` + escapeHTML(kv[i+1]) + `"`)
+		d.b.WriteByte(' ')
+		d.b.WriteString(kv[i])
+		d.b.WriteString(`="`)
+		writeEscaped(&d.b, kv[i+1])
+		d.b.WriteByte('"')
 	}
-	d.b.WriteString(">")
+	d.b.WriteByte('>')
 	return d
 }
 
 // text writes escaped text.
-func (d *htmlDoc) text(s string) *htmlDoc { d.b.WriteString(escapeHTML(s)); return d }
+func (d *htmlDoc) text(s string) *htmlDoc { writeEscaped(&d.b, s); return d }
 
 // close writes </tag>.
-func (d *htmlDoc) close(tag string) *htmlDoc { d.b.WriteString("</" + tag + ">"); return d }
+func (d *htmlDoc) close(tag string) *htmlDoc {
+	d.b.WriteString("</")
+	d.b.WriteString(tag)
+	d.b.WriteByte('>')
+	return d
+}
 
 // elem writes <tag ...>text</tag>.
 func (d *htmlDoc) elem(tag, text string, kv ...string) *htmlDoc {

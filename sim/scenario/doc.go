@@ -8,6 +8,10 @@
 //	t := scenario.Run(s, scenario.Options{})   // one Step per statement
 //	w := t.WorldAt(3)                          // the World after the fourth statement
 //
+// A viewer that shows one step at a time can use Start instead of Run: the
+// trace then runs statements when WorldAt, MachineAt or RunTo need them, and
+// ends up identical to Run's.
+//
 // Every statement has exactly one result, OK or an errno as Linux spells
 // it; errnos are data. Script errors (an undefined map, a literal of the
 // wrong size) are positioned *Error values on their Step; nothing panics.

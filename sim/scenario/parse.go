@@ -306,10 +306,48 @@ func argText(st *Stmt, i int) string {
 	return ""
 }
 
+// parseStmt parses one statement. It runs in phases, each its own small
+// function: in the browser every lesson is parsed on the way to the first
+// frame, and V8 compiles (and later optimizes) a wasm function as a whole,
+// so one large function here would cost far more than the work it does.
 func parseStmt(line int, text string, toks []Token) (*Stmt, error) {
-	errAt := func(col int, format string, a ...any) *Error {
-		return &Error{Line: line, Col: col, Msg: fmt.Sprintf(format, a...)}
+	st, spec, rest, err := parseHead(line, text, toks)
+	if err != nil || st.Op == "note" {
+		return st, err
 	}
+	rest, exp, err := splitExpect(st, line, rest)
+	if err != nil {
+		return nil, err
+	}
+	if len(spec.opts) > 0 {
+		if rest, err = parseOpts(st, spec, line, toks[0].Col, rest); err != nil {
+			if st.Op == "prog" && len(rest) > 0 {
+				return st, err
+			}
+			return nil, err
+		}
+	}
+	if err := parseArgs(st, spec, line, toks[0].Col, rest); err != nil {
+		return nil, err
+	}
+	if err := checkArgValues(st, line); err != nil {
+		return nil, err
+	}
+	if st.HasExpect {
+		if err := parseExpect(st, spec.res, exp); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func errAtf(line, col int, format string, a ...any) *Error {
+	return &Error{Line: line, Col: col, Msg: fmt.Sprintf(format, a...)}
+}
+
+// parseHead reads the operation (with "bpf OP" as one) and handles the
+// statements that are only their first word: note, and the misplaced end.
+func parseHead(line int, text string, toks []Token) (*Stmt, opSpec, []Token, error) {
 	words := make([]string, len(toks))
 	for i, t := range toks {
 		words[i] = t.Text
@@ -318,113 +356,125 @@ func parseStmt(line int, text string, toks []Token) (*Stmt, error) {
 	rest := toks[1:]
 	if st.Op == "bpf" {
 		if len(rest) == 0 {
-			return nil, errAt(toks[0].Col, "bpf needs an operation (lookup, update, delete, push, pop, peek, lookup_percpu, reserve, submit, discard, output)")
+			return nil, opSpec{}, nil, errAtf(line, toks[0].Col, "bpf needs an operation (lookup, update, delete, push, pop, peek, lookup_percpu, reserve, submit, discard, output)")
 		}
 		st.Op = "bpf " + rest[0].Text
 		rest = rest[1:]
 		if _, ok := opSpecOf(st.Op); !ok {
-			return nil, errAt(toks[1].Col, "unknown bpf operation %q", toks[1].Text)
+			return nil, opSpec{}, nil, errAtf(line, toks[1].Col, "unknown bpf operation %q", toks[1].Text)
 		}
 	}
 	spec, ok := opSpecOf(st.Op)
 	if !ok {
-		return nil, errAt(toks[0].Col, "unknown statement %q", toks[0].Text)
+		return nil, opSpec{}, nil, errAtf(line, toks[0].Col, "unknown statement %q", toks[0].Text)
 	}
-	if st.Op == "end" {
-		return nil, errAt(toks[0].Col, "\"end\" without a prog block")
-	}
-	if st.Op == "note" {
+	switch st.Op {
+	case "end":
+		return nil, opSpec{}, nil, errAtf(line, toks[0].Col, "\"end\" without a prog block")
+	case "note":
 		st.Text = text
 		st.Args = []Arg{{Kind: ArgText, Tok: Token{Text: strings.TrimSpace(strings.TrimPrefix(text, "note")), Col: toks[0].Col + 5}}}
-		return st, nil
 	}
+	return st, spec, rest, nil
+}
 
-	// Split off the expectation.
-	var exp []Token
+// splitExpect splits off the expectation after "=>".
+func splitExpect(st *Stmt, line int, rest []Token) (args, exp []Token, err error) {
 	for i, t := range rest {
-		if t.Text == "=>" {
-			exp = rest[i+1:]
-			rest = rest[:i]
-			st.HasExpect = true
-			st.ExpectCol = t.Col
-			if len(exp) == 0 {
-				return nil, errAt(t.Col, "nothing after \"=>\": expect OK, an errno name or a value")
-			}
-			break
+		if t.Text != "=>" {
+			continue
 		}
+		st.HasExpect = true
+		st.ExpectCol = t.Col
+		if i+1 == len(rest) {
+			return nil, nil, errAtf(line, t.Col, "nothing after \"=>\": expect OK, an errno name or a value")
+		}
+		return rest[:i], rest[i+1:], nil
 	}
+	return rest, nil, nil
+}
 
-	// key=value options follow the name of map, prog and run.
-	if len(spec.opts) > 0 {
-		if len(rest) == 0 || strings.Contains(rest[0].Text, "=") {
-			return nil, errAt(toks[0].Col, "%s needs a name: %s", st.Op, usage(st.Op))
-		}
-		for _, t := range rest[1:] {
-			k, v, isOpt := strings.Cut(t.Text, "=")
-			if !isOpt {
-				return nil, errAt(t.Col, "unexpected %q: %s takes key=value options after the name", t.Text, st.Op)
-			}
-			if !contains(spec.opts, k) {
-				return nil, errAt(t.Col, "unknown option %q for %s (known: %s)", k, st.Op, strings.Join(spec.opts, ", "))
-			}
-			if _, dup := st.Opt(k); dup {
-				return nil, errAt(t.Col, "option %q given twice", k)
-			}
-			if v == "" {
-				return nil, errAt(t.Col, "option %s= needs a value", k)
-			}
-			st.Opts = append(st.Opts, Opt{Key: k, Value: v, Col: t.Col, ValCol: t.Col + len(k) + 1})
-		}
-		rest = rest[:1]
-		for _, k := range spec.need {
-			if _, ok := st.Opt(k); !ok {
-				return nil, errAt(toks[0].Col, "%s needs %s=", st.Op, k)
-			}
-		}
-		if err := checkOpts(st, line); err != nil {
-			if st.Op == "prog" {
-				a, _ := parseArg(ArgName, rest[0])
-				st.Args = []Arg{a}
-				return st, err
-			}
+// parseOpts reads the key=value options after the name of map, prog and
+// run, and returns the name alone as the remaining argument.
+func parseOpts(st *Stmt, spec opSpec, line, col0 int, rest []Token) ([]Token, error) {
+	if len(rest) == 0 || strings.Contains(rest[0].Text, "=") {
+		return nil, errAtf(line, col0, "%s needs a name: %s", st.Op, usage(st.Op))
+	}
+	for _, t := range rest[1:] {
+		if err := addOpt(st, spec, line, t); err != nil {
 			return nil, err
 		}
 	}
+	rest = rest[:1]
+	for _, k := range spec.need {
+		if _, ok := st.Opt(k); !ok {
+			return nil, errAtf(line, col0, "%s needs %s=", st.Op, k)
+		}
+	}
+	if err := checkOpts(st, line); err != nil {
+		if st.Op == "prog" {
+			a, _ := parseArg(ArgName, rest[0])
+			st.Args = []Arg{a}
+		}
+		return rest, err
+	}
+	return rest, nil
+}
 
+// addOpt adds one key=value option.
+func addOpt(st *Stmt, spec opSpec, line int, t Token) error {
+	k, v, isOpt := strings.Cut(t.Text, "=")
+	if !isOpt {
+		return errAtf(line, t.Col, "unexpected %q: %s takes key=value options after the name", t.Text, st.Op)
+	}
+	if !contains(spec.opts, k) {
+		return errAtf(line, t.Col, "unknown option %q for %s (known: %s)", k, st.Op, strings.Join(spec.opts, ", "))
+	}
+	if _, dup := st.Opt(k); dup {
+		return errAtf(line, t.Col, "option %q given twice", k)
+	}
+	if v == "" {
+		return errAtf(line, t.Col, "option %s= needs a value", k)
+	}
+	st.Opts = append(st.Opts, Opt{Key: k, Value: v, Col: t.Col, ValCol: t.Col + len(k) + 1})
+	return nil
+}
+
+// parseArgs reads the positional arguments.
+func parseArgs(st *Stmt, spec opSpec, line, col0 int, rest []Token) error {
 	need := len(spec.args) - spec.optional
 	if len(rest) < need {
-		return nil, errAt(toks[0].Col, "%s needs %d argument(s): %s", st.Op, need, usage(st.Op))
+		return errAtf(line, col0, "%s needs %d argument(s): %s", st.Op, need, usage(st.Op))
 	}
 	if len(rest) > len(spec.args) {
-		return nil, errAt(rest[len(spec.args)].Col, "too many arguments for %s: %s", st.Op, usage(st.Op))
+		return errAtf(line, rest[len(spec.args)].Col, "too many arguments for %s: %s", st.Op, usage(st.Op))
 	}
 	for i, t := range rest {
 		a, err := parseArg(spec.args[i], t)
 		if err != nil {
-			return nil, errAt(t.Col, "%v", err)
+			return errAtf(line, t.Col, "%v", err)
 		}
 		st.Args = append(st.Args, a)
 	}
-	if st.Op == "knob" {
+	return nil
+}
+
+// checkArgValues checks the arguments that name one of a fixed set.
+func checkArgValues(st *Stmt, line int) error {
+	switch st.Op {
+	case "knob":
 		if !contains(knobNames, st.Args[0].Tok.Text) {
-			return nil, errAt(st.Args[0].Tok.Col, "unknown knob %q (known: %s)", st.Args[0].Tok.Text, strings.Join(knobNames, ", "))
+			return errAtf(line, st.Args[0].Tok.Col, "unknown knob %q (known: %s)", st.Args[0].Tok.Text, strings.Join(knobNames, ", "))
 		}
 		if len(st.Args) > 1 && st.Args[1].Tok.Text != "on" && st.Args[1].Tok.Text != "off" {
-			return nil, errAt(st.Args[1].Tok.Col, "knob takes on or off, not %q", st.Args[1].Tok.Text)
+			return errAtf(line, st.Args[1].Tok.Col, "knob takes on or off, not %q", st.Args[1].Tok.Text)
 		}
-	}
-	if st.Op == "bpf ringbuf_query" {
+	case "bpf ringbuf_query":
 		if _, ok := ringbufQueryFlags[st.Args[1].Tok.Text]; !ok {
-			return nil, errAt(st.Args[1].Tok.Col, "unknown ringbuf query %q (avail_data, ring_size, cons_pos, prod_pos)", st.Args[1].Tok.Text)
+			return errAtf(line, st.Args[1].Tok.Col, "unknown ringbuf query %q (avail_data, ring_size, cons_pos, prod_pos)", st.Args[1].Tok.Text)
 		}
 	}
-
-	if st.HasExpect {
-		if err := parseExpect(st, spec.res, exp); err != nil {
-			return nil, err
-		}
-	}
-	return st, nil
+	return nil
 }
 
 var ringbufQueryFlags = map[string]uint64{

@@ -14,13 +14,17 @@ import (
 // progress, and registers the service worker first, whose install downloads
 // app.wasm a second time while the first copy is still being compiled. On
 // the 2-vCPU machines we measure on, that costs about 0.2 s of cold start
-// (BENCHMARKS.md). UseEarlyLoader changes three things in the generated
+// (BENCHMARKS.md). UseEarlyLoader changes four things in the generated
 // page, and nothing else:
 //
 //   - the first thing in <head> is a script that hands fetch(app.wasm)
 //     straight to WebAssembly.compileStreaming, so the module compiles
 //     while it downloads and while the page parses;
 //   - app.js instantiates that module instead of fetching its own copy;
+//   - app.js starts Go once the lesson the page prefetched (site.go,
+//     prefetchScript) is in, so the app opens it at once instead of drawing
+//     a loading frame and waiting for it (the lesson file is small and was
+//     asked for first; the wait is capped at 3 s);
 //   - app.js registers the service worker when the page is first idle after
 //     the app has started, so the worker's copy of the site does not compete
 //     with the first frame. Offline use is unchanged once the page is idle.
@@ -83,7 +87,11 @@ var appJSEdits = []struct{ old, new string }{
     console.error("loading wasm failed: ", err);
   }
 `,
-		new: `    go.run(wasm.instance);
+		new: `    if (window.bpLesson) {
+      // bpfplay: the lesson the page prefetched is in before Go starts (at most 3 s).
+      await Promise.race([window.bpLesson.promise, new Promise((r) => setTimeout(r, 3000))]);
+    }
+    go.run(wasm.instance);
     loader.remove();
   } catch (err) {
     loaderIcon.className = "goapp-logo";
