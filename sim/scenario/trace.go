@@ -105,8 +105,9 @@ type Trace struct {
 // Failed reports whether any expectation failed (of the statements that
 // have run: all of them after Run).
 func (t *Trace) Failed() bool {
-	for i := range t.Steps {
-		if t.Steps[i].Failed {
+	steps := t.ranSteps()
+	for i := range steps {
+		if steps[i].Failed {
 			return true
 		}
 	}
@@ -117,12 +118,21 @@ func (t *Trace) Failed() bool {
 // that have run: all of them after Run).
 func (t *Trace) Errors() ErrorList {
 	var l ErrorList
-	for i := range t.Steps {
-		if e, ok := t.Steps[i].Err.(*Error); ok {
+	steps := t.ranSteps()
+	for i := range steps {
+		if e, ok := steps[i].Err.(*Error); ok {
 			l = append(l, e)
 		}
 	}
 	return l
+}
+
+// ranSteps is the steps that have run. They do not change after that, so
+// the slice may be read while a later statement runs.
+func (t *Trace) ranSteps() []Step {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.Steps[:t.ran]
 }
 
 // WorldAt returns the exact World after step i (i = -1: before the first
@@ -240,12 +250,13 @@ func (t *Trace) NamedMapsAt(i int) (*sim.World, []NamedMap) {
 }
 
 // Hash is a sha256 digest of every step's result and events (their
-// MarshalEvent JSON). Equal runs give equal hashes, natively and under
-// GOOS=js.
+// MarshalEvent JSON) of the statements that have run. Equal runs give
+// equal hashes, natively and under GOOS=js.
 func (t *Trace) Hash() string {
 	h := sha256.New()
-	for i := range t.Steps {
-		s := &t.Steps[i]
+	steps := t.ranSteps()
+	for i := range steps {
+		s := &steps[i]
 		h.Write(s.appendJSON(nil, true))
 		h.Write([]byte{'\n'})
 	}
