@@ -257,15 +257,15 @@ func (a *App) start(name, src string) bool {
 		return false
 	}
 	a.trace = t
-	a.errs = t.StepErrors()
 	return true
 }
 
 // completeRun runs the statements of t that have not run yet, after the
 // page has drawn, in slices of about 10 ms with the browser free between
 // them; then it shows the script errors of the whole run (lessons have none,
-// the lesson tests make sure). A newer trace does not stop it: a lesson or
-// a shared scenario is bounded by maxUISteps.
+// the lesson tests make sure). Only lessons start with statements left to
+// run (the playground runs all at once). A newer trace does not stop it: a
+// lesson is bounded by maxUISteps.
 func (a *App) completeRun(ctx app.Context, t Trace) {
 	if t.RunMore(0) {
 		return

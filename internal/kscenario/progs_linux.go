@@ -243,17 +243,6 @@ func (fs *bpffs) translate(p string, create bool) string {
 	return host
 }
 
-func errnoOf(err error) unix.Errno {
-	if err == nil {
-		return 0
-	}
-	var e unix.Errno
-	if errors.As(err, &e) {
-		return e
-	}
-	return unix.EIO
-}
-
 // fdKind reads /proc/self/fdinfo to tell a map fd from a program fd.
 func fdKind(fd int) string {
 	b, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
@@ -331,11 +320,11 @@ func (r *runner) doPin(st *scenario.Stmt, res *Result) error {
 			return r.errf(st, "get %s: fd %d is neither a map nor a program", name, fd)
 		}
 	case "unpin":
-		e = errnoOf(unix.Unlink(r.fs.translate(st.Args[0].Tok.Text, false)))
+		e = kernel.Errno(unix.Unlink(r.fs.translate(st.Args[0].Tok.Text, false)))
 	case "mkdir":
-		e = errnoOf(unix.Mkdir(r.fs.translate(st.Args[0].Tok.Text, true), 0o755))
+		e = kernel.Errno(unix.Mkdir(r.fs.translate(st.Args[0].Tok.Text, true), 0o755))
 	case "rmdir":
-		e = errnoOf(unix.Rmdir(r.fs.translate(st.Args[0].Tok.Text, false)))
+		e = kernel.Errno(unix.Rmdir(r.fs.translate(st.Args[0].Tok.Text, false)))
 	}
 	res.Errno = kernel.ToSim(e)
 	return nil
