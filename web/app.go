@@ -139,11 +139,20 @@ func (a *App) navigate(ctx app.Context, loc Loc) {
 		}
 		open()
 		a.loading = false
-		a.setStep(loc.Step - 1)
-		ctx.Page().SetTitle(a.pageTitle())
-		if t := a.trace; t != nil && app.IsClient {
-			ctx.Defer(func(ctx app.Context) { a.completeRun(ctx, t) })
-		}
+		a.moveTo(loc.Step - 1)
+		// The address bar, the title and the rest of a lesson's run wait
+		// until the page has drawn: none of them is on screen.
+		t := a.trace
+		afterPaint(ctx, func(ctx app.Context) {
+			if gen != a.navGen {
+				return
+			}
+			a.replaceURL()
+			ctx.Page().SetTitle(a.pageTitle())
+			if t != nil && app.IsClient {
+				a.completeRun(ctx, t)
+			}
+		})
 	}
 	switch {
 	case loc.Page == PageLesson:
@@ -339,6 +348,12 @@ func (a *App) last() int {
 
 // setStep moves to step i (clamped) and records it in the URL.
 func (a *App) setStep(i int) {
+	a.moveTo(i)
+	a.replaceURL()
+}
+
+// moveTo is setStep without writing the address bar.
+func (a *App) moveTo(i int) {
 	if i > a.last() {
 		i = a.last()
 	}
@@ -355,7 +370,6 @@ func (a *App) setStep(i int) {
 			a.loc.Insn = 0
 		}
 	}
-	a.replaceURL()
 }
 
 // replaceURL writes the current Loc into the address bar without a
@@ -490,6 +504,29 @@ func (a *App) onKey(ctx app.Context, e app.Event) {
 		return
 	}
 	e.PreventDefault()
+}
+
+// afterPaint runs fn on the UI goroutine once the browser has drawn the
+// frame that is being prepared (the next animation frame, then a task), so
+// work that changes nothing on screen does not hold back the first paint.
+// Natively it runs fn at once.
+func afterPaint(ctx app.Context, fn func(app.Context)) {
+	if !app.IsClient {
+		fn(ctx)
+		return
+	}
+	var frame, task app.Func
+	task = app.FuncOf(func(app.Value, []app.Value) any {
+		task.Release()
+		ctx.Dispatch(fn)
+		return nil
+	})
+	frame = app.FuncOf(func(app.Value, []app.Value) any {
+		frame.Release()
+		app.Window().Call("setTimeout", task, 0)
+		return nil
+	})
+	app.Window().Call("requestAnimationFrame", frame)
 }
 
 // Mark records a performance mark in the browser (for the cold-start
