@@ -485,7 +485,23 @@ func (a *App) onKey(ctx app.Context, e app.Event) {
 	if e.Get("ctrlKey").Bool() || e.Get("metaKey").Bool() || e.Get("altKey").Bool() {
 		return
 	}
-	switch e.Get("key").String() {
+	key := e.Get("key").String()
+	if e.Get("shiftKey").Bool() {
+		// Shift+←/→ step through the instructions of the step's program run.
+		d := 0
+		switch key {
+		case "ArrowLeft":
+			d = -1
+		case "ArrowRight":
+			d = 1
+		}
+		if d == 0 || !a.stepInsn(d) {
+			return
+		}
+		e.PreventDefault()
+		return
+	}
+	switch key {
 	case "ArrowLeft":
 		a.stop()
 		a.setStep(a.step - 1)

@@ -11,16 +11,7 @@ import (
 // current instruction, registers with their provenance labels, the stack
 // bytes in use, the console and a runtime error with the verifier's words.
 func (a *App) programView(mv MachineView, insn, n int) app.UI {
-	setInsn := func(i int) {
-		if i < 1 {
-			i = 1
-		}
-		if i > n {
-			i = n
-		}
-		a.loc.Insn = i
-		a.replaceURL()
-	}
+	setInsn := func(i int) { a.setInsn(i, n) }
 	var rows []stackRow
 	for off := 0; off+8 <= len(mv.Stack); off += 8 {
 		b := mv.Stack[off : off+8]
@@ -32,7 +23,8 @@ func (a *App) programView(mv MachineView, insn, n int) app.UI {
 		DataSet("pc", mv.PC).Body(
 		el("h2").Text(a.t("program")+" "+mv.Program),
 		app.Div().Class("bp-player").Role("toolbar").Aria("label", a.t("insnStepping")).Body(
-			el("button").ID("bp-insn-back").Class("bp-ctl").Aria("label", a.t("prevInsn")).Attr("disabled", insn <= 1).
+			el("button").ID("bp-insn-back").Class("bp-ctl").Aria("label", a.t("prevInsn")+" (Shift+←)").
+				Title(a.t("prevInsn")+" (Shift+←)").Attr("disabled", insn <= 1).
 				Text("◀").OnClick(func(ctx app.Context, e app.Event) { setInsn(insn - 1) }),
 			elc("input").ID("bp-insn-slider").Attr("type", "range").Attr("min", 1).Attr("max", n).Attr("value", insn).
 				Aria("label", a.t("insnTimeline")).
@@ -41,12 +33,39 @@ func (a *App) programView(mv MachineView, insn, n int) app.UI {
 						setInsn(v)
 					}
 				}),
-			el("button").ID("bp-insn-fwd").Class("bp-ctl").Aria("label", a.t("nextInsn")).Attr("disabled", insn >= n).
+			el("button").ID("bp-insn-fwd").Class("bp-ctl").Aria("label", a.t("nextInsn")+" (Shift+→)").
+				Title(a.t("nextInsn")+" (Shift+→)").Attr("disabled", insn >= n).
 				Text("▶").OnClick(func(ctx app.Context, e app.Event) { setInsn(insn + 1) }),
 			el("span").Class("bp-stepno").Text(a.t("insn")+" "+strconv.Itoa(insn)+" / "+strconv.Itoa(n)),
 		),
 		a.programState(mv, rows),
 	)
+}
+
+// setInsn shows instruction i (clamped to 1..n) of the step's run and
+// records it in the URL.
+func (a *App) setInsn(i, n int) {
+	a.loc.Insn = min(max(i, 1), n)
+	a.replaceURL()
+}
+
+// stepInsn moves the instruction shown by d (Shift+← and Shift+→). It
+// reports false when the step ran no program.
+func (a *App) stepInsn(d int) bool {
+	it, ok := a.trace.(InsnTracer)
+	if !ok {
+		return false
+	}
+	n := it.Insns(a.step)
+	if n == 0 {
+		return false
+	}
+	cur := a.loc.Insn
+	if cur <= 0 || cur > n {
+		cur = n // no instruction named: the run's end is shown
+	}
+	a.setInsn(cur+d, n)
+	return true
 }
 
 // stackRow is one non-zero 8-byte slot of the stack, off relative to r10.

@@ -11,6 +11,7 @@ import (
 	"github.com/bpfplay/bpfplay/sim"
 	"github.com/bpfplay/bpfplay/sim/scenario"
 	"github.com/bpfplay/bpfplay/sim/vm"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -301,5 +302,51 @@ func TestTailCallLesson(t *testing.T) {
 		t.Errorf("step %d tail-call chain:\n got %v\nwant %v", i+1, got, want)
 	}
 	b.screenshot("check-tail-calls")
+	checkInstructionKeys(t, b, tr, i)
 	b.check(srv.URL)
+}
+
+// checkInstructionKeys: on step i (a run statement, shown), Shift+← and
+// Shift+→ move through the run's instructions; the program counter shown
+// is the interpreter's after that many instructions, replayed natively.
+func checkInstructionKeys(t *testing.T, b *browser, tr *scenario.Trace, i int) {
+	t.Helper()
+	pcAfter := func(k int) int {
+		m, _ := tr.MachineAt(i, k)
+		if m == nil {
+			t.Fatalf("step %d ran no program", i+1)
+		}
+		return m.State().PC
+	}
+	n := 0
+	for m, _ := tr.MachineAt(i, 0); m != nil && !m.Done(); n++ {
+		m.Step()
+	}
+	if n < 2 {
+		t.Fatalf("step %d ran %d instructions; the check needs two", i+1, n)
+	}
+	shown := func(k int) {
+		t.Helper()
+		sel := fmt.Sprintf(`#bp-program[data-pc="%d"]`, pcAfter(k))
+		b.run(fmt.Sprintf("wait for instruction %d (%s)", k, sel), chromedp.WaitReady(sel, chromedp.ByQuery))
+		var label string
+		b.eval(`document.querySelector('#bp-program .bp-stepno').textContent`, &label)
+		if want := fmt.Sprintf("%d / %d", k, n); !strings.HasSuffix(label, want) {
+			t.Errorf("instruction label %q, want it to end in %q", label, want)
+		}
+	}
+	shift := chromedp.KeyModifiers(input.ModifierShift)
+	shown(n) // a step opens at the end of its run
+	b.run("Shift+←", chromedp.KeyEvent(kb.ArrowLeft, shift))
+	shown(n - 1)
+	var href string
+	b.eval(`location.href`, &href)
+	if want := fmt.Sprintf("insn=%d", n-1); !strings.Contains(href, want) {
+		t.Errorf("URL %s does not hold %s", href, want)
+	}
+	b.run("Shift+→", chromedp.KeyEvent(kb.ArrowRight, shift))
+	shown(n)
+	if got := b.attr("#bp-ready", "data-step"); got != fmt.Sprint(i+1) {
+		t.Errorf("Shift+arrows changed the step to %s", got)
+	}
 }
