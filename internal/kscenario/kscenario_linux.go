@@ -436,9 +436,11 @@ func (r *runner) exec(st *scenario.Stmt, res *Result) error {
 			r.setValue(res, m, v)
 		}
 	case "delete":
-		key, err := r.keyBytes(st, m, st.Args[1])
-		if err != nil {
-			return err
+		var key []byte // no KEY: NULL
+		if len(st.Args) > 1 {
+			if key, err = r.keyBytes(st, m, st.Args[1]); err != nil {
+				return err
+			}
 		}
 		e = m.m.Delete(key)
 	case "next":

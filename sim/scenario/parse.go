@@ -125,7 +125,7 @@ var ops = []struct {
 		need: []string{"type"}}},
 	{"update", opSpec{args: []ArgKind{ArgName, ArgKey, ArgValue, ArgFlags}, optional: 1}},
 	{"lookup", opSpec{args: []ArgKind{ArgName, ArgKey, ArgFlags}, optional: 1, res: resValue}},
-	{"delete", opSpec{args: []ArgKind{ArgName, ArgKey}}},
+	{"delete", opSpec{args: []ArgKind{ArgName, ArgKey}, optional: 1}},
 	{"next", opSpec{args: []ArgKind{ArgName, ArgKey}, optional: 1, res: resKey}},
 	{"lookup_and_delete", opSpec{args: []ArgKind{ArgName, ArgKey, ArgFlags}, optional: 1, res: resValue}},
 	{"freeze", opSpec{args: []ArgKind{ArgName}}},
@@ -510,7 +510,7 @@ func usage(op string) string {
 	case "lookup":
 		return "lookup NAME KEY"
 	case "delete":
-		return "delete NAME KEY"
+		return "delete NAME [KEY]"
 	case "next":
 		return "next NAME [KEY]"
 	case "lookup_and_delete":

@@ -523,9 +523,11 @@ func (ex *executor) do(s *Stmt, step *Step) error {
 		if err != nil {
 			return err
 		}
-		key, err := ex.keyBytes(s, m, s.Args[1])
-		if err != nil {
-			return err
+		var key []byte // no KEY: a NULL key (only the syscall form allows it)
+		if len(s.Args) > 1 {
+			if key, err = ex.keyBytes(s, m, s.Args[1]); err != nil {
+				return err
+			}
 		}
 		if s.Op == "delete" {
 			step.Errno = m.Delete(key)
