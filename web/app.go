@@ -442,16 +442,19 @@ func (a *App) scheduleTick(ctx app.Context, gen int) {
 	if a.lecture {
 		d *= 2 // time to read the note
 	}
+	// ctx may belong to the step toolbar (stepper), whose update would not
+	// redraw the page: each tick updates the App itself.
 	ctx.After(d, func(ctx app.Context) {
 		if gen != a.playGen || !a.playing {
 			return
 		}
 		if a.step >= a.last() {
 			a.playing = false
-			return
+		} else {
+			a.setStep(a.step + 1)
+			a.scheduleTick(ctx, gen)
 		}
-		a.setStep(a.step + 1)
-		a.scheduleTick(ctx, gen)
+		a.Update()
 	})
 }
 

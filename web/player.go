@@ -16,7 +16,7 @@ func (a *App) current() (StepView, bool) {
 }
 
 // renderPlayer draws first/back/play/forward/last, the timeline slider and
-// the speed, all keyboard-operable and labelled.
+// the speed, all keyboard-operable and labelled (stepper).
 func (a *App) renderPlayer() app.UI {
 	if a.trace == nil {
 		return nil
@@ -25,57 +25,7 @@ func (a *App) renderPlayer() app.UI {
 	if n == 0 {
 		return el("p").Class("bp-muted").Text(a.t("noSteps"))
 	}
-	atStart, atEnd := a.step <= 0, a.step >= n-1
-	btn := func(id, icon, label string, disabled bool, fn func(ctx app.Context)) app.UI {
-		return el("button").ID(id).Class("bp-ctl").
-			Aria("label", label).Title(label).
-			Attr("disabled", disabled).
-			Body(el("span").Aria("hidden", true).Text(icon)).
-			OnClick(func(ctx app.Context, e app.Event) { fn(ctx) })
-	}
-	playLabel := a.t("play")
-	playIcon := "▶"
-	if a.playing {
-		playLabel, playIcon = a.t("pause"), "||"
-	}
-	return app.Div().ID("bp-player").Class("bp-player").Role("toolbar").Aria("label", a.t("stepping")).Body(
-		btn("bp-first", "|◀", a.t("first")+" (Home)", atStart, func(ctx app.Context) { a.stop(); a.setStep(0) }),
-		btn("bp-back", "◀", a.t("back")+" (←)", atStart, func(ctx app.Context) { a.stop(); a.setStep(a.step - 1) }),
-		el("button").ID("bp-play").Class("bp-ctl bp-play").
-			Aria("label", playLabel+" (Space)").Aria("pressed", a.playing).Title(playLabel+" (Space)").
-			Body(el("span").Aria("hidden", true).Text(playIcon+" "+playLabel)).
-			OnClick(func(ctx app.Context, e app.Event) { a.togglePlay(ctx) }),
-		btn("bp-fwd", "▶", a.t("forward")+" (→)", atEnd, func(ctx app.Context) { a.stop(); a.setStep(a.step + 1) }),
-		btn("bp-last", "▶|", a.t("last")+" (End)", atEnd, func(ctx app.Context) { a.stop(); a.setStep(n - 1) }),
-		elc("input").ID("bp-slider").Attr("type", "range").Class("bp-slider").
-			Attr("min", 1).Attr("max", n).Attr("step", 1).Attr("value", a.step+1).
-			Aria("label", a.t("timeline")).
-			Aria("valuetext", a.t("step")+" "+strconv.Itoa(a.step+1)+" / "+strconv.Itoa(n)).
-			OnInput(func(ctx app.Context, e app.Event) {
-				v, err := strconv.Atoi(ctx.JSSrc().Get("value").String())
-				if err == nil {
-					a.stop()
-					a.setStep(v - 1)
-				}
-			}),
-		el("span").ID("bp-stepno").Class("bp-stepno").Aria("live", "polite").
-			Text(a.t("step")+" "+strconv.Itoa(a.step+1)+" / "+strconv.Itoa(n)),
-		el("label").Attr("for", "bp-speed").Class("bp-speed-label").Text(a.t("speed")),
-		el("select").ID("bp-speed").Aria("label", a.t("speed")).
-			OnChange(func(ctx app.Context, e app.Event) {
-				if v, err := strconv.Atoi(ctx.JSSrc().Get("value").String()); err == nil && v >= 0 && v < len(speeds) {
-					a.speed = v
-				}
-			}).
-			Body(app.Range(speeds).Slice(func(i int) app.UI {
-				unit := a.t("stepsPerSec")
-				if speeds[i] == 1000 {
-					unit = a.t("stepPerSec")
-				}
-				return el("option").Attr("value", i).Attr("selected", i == a.speedIndex()).
-					Text(strconv.FormatFloat(1000/float64(speeds[i]), 'g', 3, 64) + " " + unit)
-			})),
-	)
+	return &stepper{N: n, Step: a.step, Playing: a.playing, Speed: a.speedIndex(), Lang: a.loc.Lang, App: a}
 }
 
 // renderStage draws the scenario listing, the statement's result, the
