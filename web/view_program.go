@@ -49,23 +49,31 @@ func (a *App) setInsn(i, n int) {
 	a.replaceURL()
 }
 
+// shownInsn is the instruction the program view shows, 1..n (the run's
+// end when the URL names none), and n, the number of instructions the
+// step's run executed; ok is false when the step ran no program.
+func (a *App) shownInsn() (it InsnTracer, insn, n int, ok bool) {
+	if it, ok = a.trace.(InsnTracer); !ok {
+		return nil, 0, 0, false
+	}
+	if n = it.Insns(a.step); n == 0 {
+		return nil, 0, 0, false
+	}
+	insn = a.loc.Insn
+	if insn <= 0 || insn > n {
+		insn = n
+	}
+	return it, insn, n, true
+}
+
 // stepInsn moves the instruction shown by d (Shift+← and Shift+→). It
 // reports false when the step ran no program.
 func (a *App) stepInsn(d int) bool {
-	it, ok := a.trace.(InsnTracer)
-	if !ok {
-		return false
+	_, cur, n, ok := a.shownInsn()
+	if ok {
+		a.setInsn(cur+d, n)
 	}
-	n := it.Insns(a.step)
-	if n == 0 {
-		return false
-	}
-	cur := a.loc.Insn
-	if cur <= 0 || cur > n {
-		cur = n // no instruction named: the run's end is shown
-	}
-	a.setInsn(cur+d, n)
-	return true
+	return ok
 }
 
 // stackRow is one non-zero 8-byte slot of the stack, off relative to r10.

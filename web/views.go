@@ -174,17 +174,9 @@ func formatBytes(b []byte) string {
 // renderProgram draws the interpreter state when the step ran a program
 // and the trace supports instruction stepping.
 func (a *App) renderProgram() app.UI {
-	it, ok := a.trace.(InsnTracer)
+	it, insn, n, ok := a.shownInsn()
 	if !ok {
 		return nil
-	}
-	n := it.Insns(a.step)
-	if n == 0 {
-		return nil
-	}
-	insn := a.loc.Insn
-	if insn <= 0 || insn > n {
-		insn = n
 	}
 	mv, ok := it.MachineAt(a.step, insn)
 	if !ok {

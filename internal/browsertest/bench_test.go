@@ -23,7 +23,7 @@ import (
 // (internal/minimalapp), both built the same way in this run: wasm size raw,
 // gzip -9 and brotli -q 11, and cold start (navigation to the first
 // interactive lesson / the minimal app's client-rendered element, fresh
-// profile, headless, median of 5). Gated by BPFPLAY_BENCH=1; it prints a
+// profile, headless, median of 5; see coldStart). Gated by BPFPLAY_BENCH=1; it prints a
 // table and writes build/bench.txt. Targets: <= 1.3x brotli size and
 // <= 1.3x cold start, against the minimal app as go-app generates it. The
 // same minimal app with bpfplay's loader (web/site/loader.go) is measured
@@ -111,10 +111,15 @@ func sizes(t *testing.T, path string) [3]int64 {
 	return [3]int64{int64(len(raw)), int64(gz.Len()), br}
 }
 
-// coldStart is one navigation in a fresh browser profile: the time from navigation start until sel first exists in the
-// DOM (client-rendered), measured inside the page with performance.now()
-// by a MutationObserver installed before any page script runs, so the
-// test driver's polling does not count.
+// coldStart is one navigation in a new browser with a fresh profile (empty
+// caches, no service worker): the time from navigation start until sel
+// first exists in the DOM (client-rendered), measured inside the page with
+// performance.now() by a MutationObserver installed before any page script
+// runs, so the test driver's polling does not count. The browser first
+// shows about:blank for a second: a browser that has just been launched is
+// still starting its own processes and services, which overlapped the first
+// navigation, added 0.3-0.4 s to it and most of its run-to-run noise. A
+// reader opening the page has a browser that is already running.
 func coldStart(t *testing.T, url, sel string) time.Duration {
 	watch := fmt.Sprintf(`(() => {
   const sel = %q;
@@ -126,6 +131,7 @@ func coldStart(t *testing.T, url, sel string) time.Duration {
 		// not weigh on later ones.
 		b := newBrowser(t)
 		defer b.close()
+		b.run("let the browser settle", chromedp.Navigate("about:blank"), chromedp.Sleep(time.Second))
 		b.run("install watcher", chromedp.ActionFunc(func(ctx context.Context) error {
 			_, err := page.AddScriptToEvaluateOnNewDocument(watch).Do(ctx)
 			return err
