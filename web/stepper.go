@@ -7,13 +7,13 @@ import (
 )
 
 // stepper is the step toolbar: first, back, play, forward, last, the
-// timeline slider and the speed. Its markup depends only on the number of
-// steps and the language, so it is written once (app.Raw: one DOM write,
-// and much less wasm to compile on the way to the first frame than a go-app
-// tree) and then kept while the step changes: a focused button keeps its
-// focus and a dragged slider keeps dragging. After every render sync
-// writes the state into those nodes. Clicks, slider input and the speed
-// choice bubble to the one go-app element around the markup.
+// timeline slider and the speed. Its markup is made again only when the
+// number of steps or the language changes (app.Raw: one DOM write, and much
+// less wasm to compile on the way to the first frame than a go-app tree),
+// so it is kept while the step changes: a focused button keeps its focus
+// and a dragged slider keeps dragging. After every render sync writes the
+// state into those nodes. Clicks, slider input and the speed choice bubble
+// to the one go-app element around the markup.
 type stepper struct {
 	app.Compo
 
