@@ -528,6 +528,7 @@ func (a *App) onKey(ctx app.Context, e app.Event) {
 // afterPaint runs fn on the UI goroutine once the browser has drawn the
 // frame that is being prepared (the next animation frame, then a task), so
 // work that changes nothing on screen does not hold back the first paint.
+// A hidden tab draws no frames, so there fn waits until the tab is shown.
 // Natively it runs fn at once.
 func afterPaint(ctx app.Context, fn func(app.Context)) {
 	if !app.IsClient {

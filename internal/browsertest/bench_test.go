@@ -64,14 +64,14 @@ func TestBenchSizeAndColdStart(t *testing.T) {
 	srvO, srvB, srvL := serveSite(t, ours, ""), serveSite(t, base, ""), serveSite(t, baseL, "")
 	// Alternate the apps run by run, so that changing load on the machine
 	// (other builds, fuzzers) weighs on all alike.
-	var runsO, runsB, runsL []time.Duration
+	var runsO, runsB, runsL []coldRun
 	for i := 0; i < 5; i++ {
 		runsO = append(runsO, coldStart(t, srvO.URL+"/?lesson="+ls[0].ID, "#bp-player"))
 		runsB = append(runsB, coldStart(t, srvB.URL+"/", "#ready"))
 		runsL = append(runsL, coldStart(t, srvL.URL+"/", "#ready"))
 	}
-	co, cb, cl := median(runsO), median(runsB), median(runsL)
-	t.Logf("cold starts: bpfplay %v, minimal %v, minimal with bpfplay's loader %v", runsO, runsB, runsL)
+	co, cb, cl := median(readies(runsO)), median(readies(runsB)), median(readies(runsL))
+	t.Logf("cold starts: bpfplay %v, minimal %v, minimal with bpfplay's loader %v", readies(runsO), readies(runsB), readies(runsL))
 
 	var out strings.Builder
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "", "raw", "gzip -9", "brotli -q11", "cold start")
@@ -79,6 +79,13 @@ func TestBenchSizeAndColdStart(t *testing.T) {
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "bpfplay", mib(so[0]), mib(so[1]), mib(so[2]), co)
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "ratio", ratio(so[0], sb[0]), ratio(so[1], sb[1]), ratio(so[2], sb[2]), ratio(int64(co), int64(cb)))
 	fmt.Fprintf(&out, "\nminimal app with bpfplay's loader: cold start %v; bpfplay / that = %s\n", cl, ratio(int64(co), int64(cl)))
+	fmt.Fprintf(&out, "\neach cold start split at Go's main (performance mark bp-main), medians:\n")
+	for _, r := range []struct {
+		name string
+		runs []coldRun
+	}{{"bpfplay", runsO}, {"minimal", runsB}, {"minimal with bpfplay's loader", runsL}} {
+		fmt.Fprintf(&out, "  %-30s navigation to main %v, main to ready %v\n", r.name, median(toMain(r.runs)), median(afterMain(r.runs)))
+	}
 	fmt.Fprintf(&out, "\nlargest packages in bpfplay's app.wasm (linked code per package, growth over the minimal app):\n%s", topPackages(t, root))
 	t.Log("\n" + out.String())
 	os.MkdirAll(filepath.Join(root, "build"), 0o755)
@@ -120,7 +127,7 @@ func sizes(t *testing.T, path string) [3]int64 {
 // still starting its own processes and services, which overlapped the first
 // navigation, added 0.3-0.4 s to it and most of its run-to-run noise. A
 // reader opening the page has a browser that is already running.
-func coldStart(t *testing.T, url, sel string) time.Duration {
+func coldStart(t *testing.T, url, sel string) coldRun {
 	watch := fmt.Sprintf(`(() => {
   const sel = %q;
   const check = () => { if (!window.__bpReadyAt && document.querySelector(sel)) window.__bpReadyAt = performance.now(); };
@@ -137,15 +144,44 @@ func coldStart(t *testing.T, url, sel string) time.Duration {
 			return err
 		}))
 		ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
-		var ms float64
+		var ready, main float64
 		err := chromedp.Run(ctx, chromedp.Navigate(url), chromedp.WaitReady(sel, chromedp.ByQuery),
-			chromedp.Poll(`window.__bpReadyAt`, &ms, chromedp.WithPollingTimeout(30*time.Second)))
+			chromedp.Poll(`window.__bpReadyAt`, &ready, chromedp.WithPollingTimeout(30*time.Second)),
+			chromedp.Evaluate(`(performance.getEntriesByName('bp-main')[0] || {startTime: 0}).startTime`, &main))
 		cancel()
 		if err != nil {
 			t.Fatalf("cold start of %s: %v", url, err)
 		}
-		return time.Duration(ms * float64(time.Millisecond)).Round(time.Millisecond)
+		ms := func(v float64) time.Duration {
+			return time.Duration(v * float64(time.Millisecond)).Round(time.Millisecond)
+		}
+		return coldRun{ready: ms(ready), main: ms(main)}
 	}
+}
+
+// coldRun is one cold start: when the page was ready and when Go's main
+// started, both from navigation start.
+type coldRun struct{ ready, main time.Duration }
+
+func readies(rs []coldRun) (d []time.Duration) {
+	for _, r := range rs {
+		d = append(d, r.ready)
+	}
+	return d
+}
+
+func toMain(rs []coldRun) (d []time.Duration) {
+	for _, r := range rs {
+		d = append(d, r.main)
+	}
+	return d
+}
+
+func afterMain(rs []coldRun) (d []time.Duration) {
+	for _, r := range rs {
+		d = append(d, r.ready-r.main)
+	}
+	return d
 }
 
 func median(ds []time.Duration) time.Duration {
