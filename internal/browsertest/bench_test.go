@@ -70,8 +70,8 @@ func TestBenchSizeAndColdStart(t *testing.T) {
 		runsB = append(runsB, coldStart(t, srvB.URL+"/", "#ready"))
 		runsL = append(runsL, coldStart(t, srvL.URL+"/", "#ready"))
 	}
-	co, cb, cl := median(readies(runsO)), median(readies(runsB)), median(readies(runsL))
-	t.Logf("cold starts: bpfplay %v, minimal %v, minimal with bpfplay's loader %v", readies(runsO), readies(runsB), readies(runsL))
+	co, cb, cl := median(each(runsO, coldRun.readyAt)), median(each(runsB, coldRun.readyAt)), median(each(runsL, coldRun.readyAt))
+	t.Logf("cold starts: bpfplay %v, minimal %v, minimal with bpfplay's loader %v", each(runsO, coldRun.readyAt), each(runsB, coldRun.readyAt), each(runsL, coldRun.readyAt))
 
 	var out strings.Builder
 	fmt.Fprintf(&out, "%-10s %12s %12s %12s %12s\n", "", "raw", "gzip -9", "brotli -q11", "cold start")
@@ -84,7 +84,7 @@ func TestBenchSizeAndColdStart(t *testing.T) {
 		name string
 		runs []coldRun
 	}{{"bpfplay", runsO}, {"minimal", runsB}, {"minimal with bpfplay's loader", runsL}} {
-		fmt.Fprintf(&out, "  %-30s navigation to main %v, main to ready %v\n", r.name, median(toMain(r.runs)), median(afterMain(r.runs)))
+		fmt.Fprintf(&out, "  %-30s navigation to main %v, main to ready %v\n", r.name, median(each(r.runs, coldRun.mainAt)), median(each(r.runs, coldRun.afterMain)))
 	}
 	fmt.Fprintf(&out, "\nlargest packages in bpfplay's app.wasm (linked code per package, growth over the minimal app):\n%s", topPackages(t, root))
 	t.Log("\n" + out.String())
@@ -163,23 +163,14 @@ func coldStart(t *testing.T, url, sel string) coldRun {
 // started, both from navigation start.
 type coldRun struct{ ready, main time.Duration }
 
-func readies(rs []coldRun) (d []time.Duration) {
-	for _, r := range rs {
-		d = append(d, r.ready)
-	}
-	return d
-}
+func (r coldRun) readyAt() time.Duration   { return r.ready }
+func (r coldRun) mainAt() time.Duration    { return r.main }
+func (r coldRun) afterMain() time.Duration { return r.ready - r.main }
 
-func toMain(rs []coldRun) (d []time.Duration) {
+// each is f of every run.
+func each(rs []coldRun, f func(coldRun) time.Duration) (d []time.Duration) {
 	for _, r := range rs {
-		d = append(d, r.main)
-	}
-	return d
-}
-
-func afterMain(rs []coldRun) (d []time.Duration) {
-	for _, r := range rs {
-		d = append(d, r.ready-r.main)
+		d = append(d, f(r))
 	}
 	return d
 }

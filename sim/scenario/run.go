@@ -140,7 +140,7 @@ func (t *Trace) RunTo(i int) {
 	t.runTo(i)
 }
 
-// Ran is how many statements have run; Done reports whether all have.
+// Ran is how many statements have run.
 func (t *Trace) Ran() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
